@@ -1,0 +1,99 @@
+/**
+ * The one narrow port through which the service talks to Pulumi. Everything above it speaks in
+ * stacks, programs, steps and events; only the implementation (automationRunner.ts) knows the
+ * Automation API, and it turns SDK errors into the domain errors below.
+ */
+import type { PulumiFn } from "@pulumi/pulumi/automation";
+
+export const STEP_ACTIONS = ["up", "preview", "refresh", "destroy"] as const;
+export type StepAction = (typeof STEP_ACTIONS)[number];
+
+/** Config values of one stack: plain or secret strings (objects are JSON-encoded by the caller). */
+export type StackConfig = Record<string, { value: string; secret?: boolean }>;
+
+/** One engine event, reduced to what the service stores and streams. Never carries secrets in plain text. */
+export interface EngineEvent {
+  /** Engine event kind: "diagnostic", "resourcePre", "resOutputs", "resOpFailed", "summary", "stdout", ... */
+  kind: string;
+  /** Human-readable line (masked). */
+  message: string;
+  /** Resource URN the event is about, when any. */
+  urn?: string;
+  /** Resource operation (create, update, delete, same, refresh, ...), when any. */
+  op?: string;
+  severity?: "debug" | "info" | "warning" | "error";
+}
+
+/** Counts of resource operations by kind, e.g. `{ create: 3, same: 2 }`. */
+export type ChangeSummary = Record<string, number>;
+
+export interface StackOutput {
+  value: unknown;
+  secret: boolean;
+}
+export type StackOutputs = Record<string, StackOutput>;
+
+export interface StepResult {
+  action: StepAction;
+  stack: string;
+  summary: ChangeSummary;
+  /** Outputs after the step (empty after destroy). Secret values are still present: mask before they leave the service. */
+  outputs: StackOutputs;
+  /** For refresh/preview: resources whose state differs from what was recorded (URN and operation). */
+  changes: { urn: string; op: string }[];
+  durationMs: number;
+}
+
+export interface RunOptions {
+  /** Called for every engine event as it arrives. */
+  onEvent?: (event: EngineEvent) => void;
+  /** Aborting cancels the running engine operation. */
+  signal?: AbortSignal;
+}
+
+export interface StackRunRequest {
+  stack: string;
+  program: PulumiFn;
+  config: StackConfig;
+}
+
+export interface StackRunner {
+  /** Create or update the stack to match the program. */
+  up(req: StackRunRequest, opts?: RunOptions): Promise<StepResult>;
+  /** Show what `up` would change, changing nothing. */
+  preview(req: StackRunRequest, opts?: RunOptions): Promise<StepResult>;
+  /** Read real state, report drift (changes) without changing resources (the stack's state is not written). */
+  refresh(req: StackRunRequest, opts?: RunOptions): Promise<StepResult>;
+  /** Destroy every resource of the stack and remove the stack. A missing stack is a no-op. */
+  destroy(req: StackRunRequest, opts?: RunOptions): Promise<StepResult>;
+  /** Current outputs of a stack, or undefined when the stack does not exist. */
+  outputs(stack: string): Promise<StackOutputs | undefined>;
+  /** Remove stale locks and pending operations a crashed run left behind. */
+  recover(stack: string): Promise<void>;
+  /** Names of the stacks that exist in the backend. */
+  listStacks(): Promise<string[]>;
+}
+
+/** The stack is locked by another update (Pulumi's ConcurrentUpdateError). */
+export class StackBusyError extends Error {
+  constructor(readonly stack: string, message: string) {
+    super(message);
+    this.name = "StackBusyError";
+  }
+}
+
+/** The engine failed running a step; `message` is the engine's own explanation (masked). */
+export class StepFailedError extends Error {
+  constructor(readonly stack: string, readonly action: StepAction, message: string) {
+    super(message);
+    this.name = "StepFailedError";
+  }
+}
+
+/** The step was cancelled through its AbortSignal. */
+export class StepCancelledError extends Error {
+  constructor(readonly stack: string, readonly action: StepAction) {
+    super(`${action} of stack ${stack} was cancelled`);
+    this.name = "StepCancelledError";
+  }
+}

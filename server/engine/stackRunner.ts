@@ -76,7 +76,7 @@ export interface StackRunner {
 
 /** The stack is locked by another update (Pulumi's ConcurrentUpdateError). */
 export class StackBusyError extends Error {
-  constructor(readonly stack: string, message: string) {
+  constructor(readonly stackName: string, message: string) {
     super(message);
     this.name = "StackBusyError";
   }
@@ -84,7 +84,7 @@ export class StackBusyError extends Error {
 
 /** The engine failed running a step; `message` is the engine's own explanation (masked). */
 export class StepFailedError extends Error {
-  constructor(readonly stack: string, readonly action: StepAction, message: string) {
+  constructor(readonly stackName: string, readonly action: StepAction, message: string) {
     super(message);
     this.name = "StepFailedError";
   }
@@ -92,8 +92,8 @@ export class StepFailedError extends Error {
 
 /** The step was cancelled through its AbortSignal. */
 export class StepCancelledError extends Error {
-  constructor(readonly stack: string, readonly action: StepAction) {
-    super(`${action} of stack ${stack} was cancelled`);
+  constructor(readonly stackName: string, readonly action: StepAction) {
+    super(`${action} of stack ${stackName} was cancelled`);
     this.name = "StepCancelledError";
   }
 }

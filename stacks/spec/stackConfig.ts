@@ -50,3 +50,6 @@ export const regionStackConfig = z.strictObject({
 export const globalStackConfig = z.strictObject({
   fleet: fleetView,
 });
+
+export type RegionStackConfig = z.output<typeof regionStackConfig>;
+export type GlobalStackConfig = z.output<typeof globalStackConfig>;

@@ -1,0 +1,377 @@
+/**
+ * StackRunner over Pulumi's Automation API with inline programs.
+ *
+ * - One workspace directory per stack (`<stateDir>/workspaces/<stack>`): concurrent select/create
+ *   in one workDir race on the current-stack file.
+ * - Stack config files live together in `<stateDir>/stacks/Pulumi.<stack>.yaml` (the workspaces'
+ *   project settings point `stackConfigDir` there), so `npm run pulumi -- up -s <stack>` reads
+ *   exactly what the service last applied.
+ * - One step per stack at a time inside this process (a per-stack mutex); across processes the
+ *   backend's stack lock applies and surfaces as StackBusyError.
+ * - SDK errors become the domain errors of stackRunner.ts here and nowhere else.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import {
+  ConcurrentUpdateError,
+  LocalWorkspace,
+  PulumiCommand,
+  StackNotFoundError,
+  type EngineEvent as PulumiEngineEvent,
+  type Stack,
+} from "@pulumi/pulumi/automation";
+import {
+  StackBusyError,
+  StepCancelledError,
+  StepFailedError,
+  type ChangeSummary,
+  type EngineEvent,
+  type RunOptions,
+  type StackConfig,
+  type StackOutputs,
+  type StackRunRequest,
+  type StackRunner,
+  type StepAction,
+  type StepResult,
+} from "./stackRunner";
+
+export const PROJECT_NAME = "aragora";
+const execFileAsync = promisify(execFile);
+
+export interface AutomationRunnerOptions {
+  /** Service state directory: workspaces, stack config files, default file backend. */
+  stateDir: string;
+  /** Pulumi backend URL; default `file://<stateDir>/backend`. */
+  backendUrl?: string;
+  /** Secrets passphrase (one of passphrase / passphraseFile is required). */
+  passphrase?: string;
+  passphraseFile?: string;
+  /** Directory holding the `pulumi` binary (and pulumi-resource-pulumi-nodejs); default: from PATH. */
+  pulumiBinDir?: string;
+  /** Extra environment for the engine and its plugins. */
+  env?: Record<string, string>;
+  /** Directory from which `@pulumi/pulumi` resolves for dynamic providers (the project root). */
+  projectDir: string;
+}
+
+const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+/** Simple FIFO mutex per key. */
+class KeyedMutex {
+  private readonly tails = new Map<string, Promise<void>>();
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = prev.then(() => mine);
+    this.tails.set(key, tail);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+export function createAutomationRunner(options: AutomationRunnerOptions): StackRunner {
+  return new AutomationRunner(options);
+}
+
+class AutomationRunner implements StackRunner {
+  private readonly mutex = new KeyedMutex();
+  private commandPromise: Promise<PulumiCommand> | undefined;
+  private readonly backendUrl: string;
+  private readonly configDir: string;
+
+  constructor(private readonly options: AutomationRunnerOptions) {
+    if (!options.passphrase && !options.passphraseFile) {
+      throw new Error("the engine needs a secrets passphrase (PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)");
+    }
+    this.backendUrl = options.backendUrl ?? `file://${path.join(options.stateDir, "backend")}`;
+    this.configDir = path.join(options.stateDir, "stacks");
+    if (this.backendUrl.startsWith("file://")) {
+      fs.mkdirSync(this.backendUrl.slice("file://".length), { recursive: true });
+    }
+    fs.mkdirSync(this.configDir, { recursive: true });
+  }
+
+  up(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
+    return this.step("up", req, opts, async (stack, common) => {
+      const res = await stack.up({ ...common });
+      return { summary: countChanges(res.summary.resourceChanges), outputs: mapOutputs(res.outputs) };
+    });
+  }
+
+  preview(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
+    return this.step("preview", req, opts, async (stack, common) => {
+      const res = await stack.preview({ ...common });
+      return { summary: countChanges(res.changeSummary), outputs: undefined };
+    });
+  }
+
+  refresh(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
+    return this.step("refresh", req, opts, async (stack, common) => {
+      const res = await stack.refresh({ ...common });
+      return { summary: countChanges(res.summary.resourceChanges), outputs: undefined };
+    });
+  }
+
+  async destroy(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
+    const exists = (await this.listStacks()).includes(req.stack);
+    if (!exists) {
+      return { action: "destroy", stack: req.stack, summary: {}, outputs: {}, changes: [], durationMs: 0 };
+    }
+    return this.step("destroy", req, opts, async (stack, common) => {
+      const res = await stack.destroy({ ...common, remove: true });
+      return { summary: countChanges(res.summary.resourceChanges), outputs: {} };
+    });
+  }
+
+  async outputs(stackName: string): Promise<StackOutputs | undefined> {
+    assertStackName(stackName);
+    return this.mutex.run(stackName, async () => {
+      const ws = await this.workspace(stackName);
+      try {
+        await ws.selectStack(stackName);
+      } catch (err) {
+        if (err instanceof StackNotFoundError) return undefined;
+        throw err;
+      }
+      return mapOutputs(await ws.stackOutputs(stackName));
+    });
+  }
+
+  async recover(stackName: string): Promise<void> {
+    assertStackName(stackName);
+    await this.mutex.run(stackName, async () => {
+      const ws = await this.workspace(stackName);
+      try {
+        await ws.selectStack(stackName);
+      } catch (err) {
+        if (err instanceof StackNotFoundError) return;
+        throw err;
+      }
+      // A crashed update leaves its lock behind: `pulumi cancel` removes it.
+      const cmd = await this.command();
+      await execFileAsync(cmd.command, ["cancel", "--yes", "--stack", stackName, "--non-interactive"], {
+        cwd: ws.workDir,
+        env: { ...process.env, ...this.env() },
+      }).catch(() => undefined);
+      // Pending operations (creates/updates the engine started but never recorded) are dropped
+      // from the checkpoint so the next update can run; the next refresh re-reads reality.
+      const stack = await LocalWorkspace.selectStack({ stackName, workDir: ws.workDir }, await this.workspaceOptions(stackName));
+      const state = await stack.exportStack();
+      const deployment = (state as { deployment?: { pending_operations?: unknown[] } }).deployment;
+      if (deployment?.pending_operations && deployment.pending_operations.length > 0) {
+        deployment.pending_operations = [];
+        await stack.importStack(state);
+      }
+    });
+  }
+
+  async listStacks(): Promise<string[]> {
+    const ws = await this.workspace("_list");
+    const summaries = await ws.listStacks({ all: true });
+    return summaries.map((s) => s.name.split("/").pop() ?? s.name);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async step(
+    action: StepAction,
+    req: StackRunRequest,
+    opts: RunOptions | undefined,
+    run: (
+      stack: Stack,
+      common: { onEvent: (e: PulumiEngineEvent) => void; signal?: AbortSignal; color: "never" },
+    ) => Promise<{ summary: ChangeSummary; outputs: StackOutputs | undefined }>,
+  ): Promise<StepResult> {
+    assertStackName(req.stack);
+    return this.mutex.run(req.stack, async () => {
+      const started = Date.now();
+      if (opts?.signal?.aborted) throw new StepCancelledError(req.stack, action);
+      const changes: { urn: string; op: string }[] = [];
+      const errors: string[] = [];
+      const onEvent = (e: PulumiEngineEvent): void => {
+        const mapped = mapEvent(e);
+        if (!mapped) return;
+        if (mapped.urn && mapped.op && isChange(action, e)) changes.push({ urn: mapped.urn, op: mapped.op });
+        if (mapped.severity === "error") errors.push(mapped.message);
+        opts?.onEvent?.(mapped);
+      };
+      try {
+        const stack = await this.stack(req);
+        const result = await run(stack, { onEvent, ...(opts?.signal ? { signal: opts.signal } : {}), color: "never" });
+        const outputs = result.outputs ?? (action === "destroy" ? {} : mapOutputs(await stack.outputs()));
+        return { action, stack: req.stack, summary: result.summary, outputs, changes, durationMs: Date.now() - started };
+      } catch (err) {
+        throw this.translate(err, req.stack, action, errors, opts?.signal);
+      }
+    });
+  }
+
+  private translate(err: unknown, stackName: string, action: StepAction, errors: string[], signal?: AbortSignal): Error {
+    if (signal?.aborted) return new StepCancelledError(stackName, action);
+    if (err instanceof ConcurrentUpdateError) {
+      return new StackBusyError(stackName, `stack ${stackName} is locked by another update (another service instance or a manual pulumi run)`);
+    }
+    const raw = err instanceof Error ? err.message : String(err);
+    const detail = errors.length > 0 ? errors.join("\n") : summarizeCliError(raw);
+    return new StepFailedError(stackName, action, `${action} of stack ${stackName} failed: ${detail}`);
+  }
+
+  private async stack(req: StackRunRequest): Promise<Stack> {
+    const ws = await this.workspace(req.stack, req);
+    const stack = await LocalWorkspace.createOrSelectStack(
+      { stackName: req.stack, projectName: PROJECT_NAME, program: req.program },
+      { ...(await this.workspaceOptions(req.stack)), workDir: ws.workDir },
+    );
+    await setConfig(stack, req.config);
+    return stack;
+  }
+
+  private async workspace(stackName: string, req?: StackRunRequest): Promise<LocalWorkspace> {
+    return LocalWorkspace.create({
+      ...(await this.workspaceOptions(stackName)),
+      ...(req ? { program: req.program } : {}),
+    });
+  }
+
+  private async workspaceOptions(stackName: string) {
+    const pulumiCommand = await this.command();
+    const workDir = path.join(this.options.stateDir, "workspaces", stackName);
+    fs.mkdirSync(workDir, { recursive: true });
+    return {
+      workDir,
+      envVars: this.env(),
+      pulumiCommand,
+      projectSettings: {
+        name: PROJECT_NAME,
+        runtime: "nodejs" as const,
+        backend: { url: this.backendUrl },
+        stackConfigDir: path.relative(workDir, this.configDir),
+      },
+    };
+  }
+
+  private env(): Record<string, string> {
+    const nodePath = path.join(this.options.projectDir, "node_modules");
+    const binDir = this.options.pulumiBinDir;
+    return {
+      PULUMI_BACKEND_URL: this.backendUrl,
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_HOME: path.join(this.options.stateDir, "pulumi-home"),
+      NODE_PATH: process.env["NODE_PATH"] ? `${nodePath}:${process.env["NODE_PATH"]}` : nodePath,
+      ...(binDir ? { PATH: `${binDir}:${process.env["PATH"] ?? ""}` } : {}),
+      ...(this.options.passphrase !== undefined
+        ? { PULUMI_CONFIG_PASSPHRASE: this.options.passphrase }
+        : { PULUMI_CONFIG_PASSPHRASE_FILE: this.options.passphraseFile ?? "" }),
+      ...this.options.env,
+    };
+  }
+
+  /** The CLI, resolved once. */
+  command(): Promise<PulumiCommand> {
+    this.commandPromise ??= PulumiCommand.get(
+      this.options.pulumiBinDir ? { root: path.dirname(this.options.pulumiBinDir) } : {},
+    );
+    return this.commandPromise;
+  }
+}
+
+async function setConfig(stack: Stack, config: StackConfig): Promise<void> {
+  const current = await stack.getAllConfig();
+  const wanted = Object.entries(config);
+  const same =
+    wanted.length === Object.keys(current).length &&
+    wanted.every(([k, v]) => {
+      const have = current[k];
+      return have !== undefined && have.value === v.value && Boolean(have.secret) === (v.secret ?? false);
+    });
+  if (same) return;
+  const stale = Object.keys(current).filter((k) => !(k in config));
+  if (stale.length > 0) await stack.removeAllConfig(stale);
+  if (wanted.length > 0) await stack.setAllConfig(Object.fromEntries(wanted.map(([k, v]) => [k, { value: v.value, secret: v.secret ?? false }])));
+}
+
+function assertStackName(name: string): void {
+  if (!STACK_NAME.test(name)) throw new Error(`invalid stack name ${JSON.stringify(name)}`);
+}
+
+function countChanges(changes: Record<string, number> | undefined): ChangeSummary {
+  const out: ChangeSummary = {};
+  for (const [op, n] of Object.entries(changes ?? {})) if (n > 0) out[op] = n;
+  return out;
+}
+
+function mapOutputs(outputs: Record<string, { value: unknown; secret: boolean }>): StackOutputs {
+  const out: StackOutputs = {};
+  for (const [k, v] of Object.entries(outputs)) out[k] = { value: v.value, secret: v.secret };
+  return out;
+}
+
+const CHANGING_OPS = new Set(["create", "update", "delete", "replace", "create-replacement", "delete-replaced", "import"]);
+
+function isChange(action: StepAction, e: PulumiEngineEvent): boolean {
+  const md = e.resOutputsEvent?.metadata ?? e.resourcePreEvent?.metadata;
+  if (!md) return false;
+  if (md.type === "pulumi:pulumi:Stack") return false;
+  if (action === "refresh") {
+    // A refresh reports each resource as op "refresh"; drift shows up as a non-empty diff.
+    return Boolean(e.resOutputsEvent) && ((md.diffs?.length ?? 0) > 0 || Object.keys(md.detailedDiff ?? {}).length > 0);
+  }
+  return Boolean(e.resourcePreEvent) && CHANGING_OPS.has(md.op);
+}
+
+/** Reduces an engine event to what the service stores. Property values are never copied. */
+export function mapEvent(e: PulumiEngineEvent): EngineEvent | undefined {
+  if (e.diagnosticEvent) {
+    const d = e.diagnosticEvent;
+    const message = d.message.replace(/\u001b\[[0-9;]*m/g, "").trimEnd();
+    if (!message) return undefined;
+    return {
+      kind: "diagnostic",
+      message,
+      ...(d.urn ? { urn: d.urn } : {}),
+      severity: d.severity === "warning" ? "warning" : d.severity === "error" ? "error" : "info",
+    };
+  }
+  if (e.resourcePreEvent) {
+    const md = e.resourcePreEvent.metadata;
+    return { kind: "resourcePre", message: `${md.op} ${md.type} ${lastSegment(md.urn)}`, urn: md.urn, op: md.op, severity: "info" };
+  }
+  if (e.resOutputsEvent) {
+    const md = e.resOutputsEvent.metadata;
+    const diffs = md.diffs && md.diffs.length > 0 ? ` (changed: ${md.diffs.join(", ")})` : "";
+    return { kind: "resOutputs", message: `${md.op} ${md.type} ${lastSegment(md.urn)} done${diffs}`, urn: md.urn, op: md.op, severity: "info" };
+  }
+  if (e.resOpFailedEvent) {
+    const md = e.resOpFailedEvent.metadata;
+    return { kind: "resOpFailed", message: `${md.op} ${md.type} ${lastSegment(md.urn)} failed`, urn: md.urn, op: md.op, severity: "error" };
+  }
+  if (e.summaryEvent) {
+    const s = e.summaryEvent;
+    const counts = Object.entries(s.resourceChanges as Record<string, number | undefined>)
+      .filter(([, n]) => (n ?? 0) > 0)
+      .map(([op, n]) => `${op}=${n ?? 0}`);
+    return { kind: "summary", message: `summary: ${counts.join(" ") || "no changes"} in ${s.durationSeconds}s`, severity: "info" };
+  }
+  if (e.cancelEvent) return { kind: "cancel", message: "cancelled", severity: "warning" };
+  return undefined;
+}
+
+function lastSegment(urn: string): string {
+  return urn.split("::").pop() ?? urn;
+}
+
+function summarizeCliError(raw: string): string {
+  const lines = raw.split("\n").map((l) => l.trim());
+  const errs = lines.filter((l) => /^error:/i.test(l) || /error: /.test(l));
+  const picked = errs.length > 0 ? errs : lines.filter(Boolean).slice(-3);
+  return picked.join("\n").slice(0, 2000);
+}

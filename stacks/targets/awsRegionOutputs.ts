@@ -18,6 +18,7 @@
  * `kubeconfig`) are Pulumi secrets: encrypted in state, masked by the service.
  * Keys are stable API: renaming one breaks the stacks that read it.
  */
+import type * as pulumi from "@pulumi/pulumi";
 
 /** Output key names, as other stacks pass them to `StackReference.getOutput`. */
 export const AWS_REGION_OUTPUT_KEYS = {
@@ -149,3 +150,6 @@ export interface AwsRegionOutputs {
   /** Path the app answers health checks on. */
   healthPath: string;
 }
+
+/** What `awsRegionProgram` returns: every key of the contract as a Pulumi Output. */
+export type AwsRegionStackOutputs = { [K in keyof AwsRegionOutputs]: pulumi.Output<AwsRegionOutputs[K]> };

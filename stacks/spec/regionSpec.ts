@@ -6,6 +6,7 @@
  * rejected, so a typo never silently falls back to a default.
  */
 import { z } from "zod";
+import { parseCidr } from "./cidr";
 
 /** Cloudflare load-balancer region codes (the keys of `region_pools`). */
 export const GEO_CODES = [
@@ -26,13 +27,16 @@ export const REGION_NAME_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,30}[a-z0-
 /** Stack name reserved for the fleet-wide stack; no region may take it. */
 export const GLOBAL_STACK = "global";
 
+/** Names no region may take: the global stack, and the pseudo-stack of fleet-wide validate steps. */
+export const RESERVED_NAMES: readonly string[] = [GLOBAL_STACK, "fleet"];
+
 export const regionName = z
   .string()
   .regex(REGION_NAME_PATTERN, {
     message:
       "must be 3-32 characters of lowercase letters, digits and single dashes, starting with a letter and ending with a letter or digit",
   })
-  .refine((n) => n !== GLOBAL_STACK, { message: `"${GLOBAL_STACK}" is reserved for the global stack` });
+  .refine((n) => !RESERVED_NAMES.includes(n), { message: "is a reserved name (global, fleet)" });
 
 /** PostgreSQL size strings as postgresql.conf takes them: `2GB`, `512MB`, `64kB`. */
 const pgSize = z.string().regex(/^[1-9][0-9]{0,6}(kB|MB|GB|TB)$/, {
@@ -42,7 +46,14 @@ const pgSize = z.string().regex(/^[1-9][0-9]{0,6}(kB|MB|GB|TB)$/, {
 export const networkSpec = z
   .strictObject({
     /** IPv4 CIDR of the region's VPC, /16 to /24. Auto-allocated (lowest free /16 in 10.0.0.0/8) when omitted. */
-    cidr: z.string().optional(),
+    cidr: z
+      .string()
+      .superRefine((v, ctx) => {
+        const r = parseCidr(v);
+        if (!r.ok) ctx.addIssue({ code: "custom", message: r.reason });
+      })
+      .meta({ examples: ["10.1.0.0/16"] })
+      .optional(),
     /** Availability zones to spread subnets over (aws). */
     azCount: z.number().int().min(1).max(6).default(3),
   })
@@ -92,7 +103,11 @@ export const redisSpec = z
     replTimeoutSec: z.number().int().min(10).max(3600).default(120),
     /** Runbook: repl-ping-replica-period 10 (seconds). */
     replPingReplicaPeriodSec: z.number().int().min(1).max(600).default(10),
-    sentinel: sentinelSpec.default(sentinelSpec.parse({})),
+    sentinel: sentinelSpec.default(() => sentinelSpec.parse({})),
+  })
+  .refine((r) => r.replPingReplicaPeriodSec < r.replTimeoutSec, {
+    message: "must be less than replTimeoutSec (Redis needs pings more often than the timeout)",
+    path: ["replPingReplicaPeriodSec"],
   })
   .meta({ description: "Redis of the region: primary in the primary region, replica elsewhere" });
 
@@ -122,7 +137,15 @@ export const clusterSpec = z
 export const glbSpec = z
   .strictObject({
     /** Cloudflare region codes this region serves. Each code is served by at most one region. */
-    geo: z.array(z.enum(GEO_CODES)).max(GEO_CODES.length).optional(),
+    geo: z
+      .array(z.enum(GEO_CODES))
+      .max(GEO_CODES.length)
+      .superRefine((codes, ctx) => {
+        codes.forEach((c, i) => {
+          if (codes.indexOf(c) !== i) ctx.addIssue({ code: "custom", message: `duplicate geo code ${c}`, path: [i] });
+        });
+      })
+      .optional(),
   })
   .meta({ description: "The region's place in the global load balancer" });
 
@@ -138,13 +161,13 @@ export const regionSpec = z
     name: regionName,
     provider: z.enum(PROVIDERS).optional(),
     primary: z.boolean().default(false),
-    network: networkSpec.default(networkSpec.parse({})),
-    postgres: postgresSpec.default(postgresSpec.parse({})),
-    redis: redisSpec.default(redisSpec.parse({})),
-    app: appSpec.default(appSpec.parse({})),
-    cluster: clusterSpec.default(clusterSpec.parse({})),
-    glb: glbSpec.default({}),
-    local: localSpec.default({}),
+    network: networkSpec.default(() => networkSpec.parse({})),
+    postgres: postgresSpec.default(() => postgresSpec.parse({})),
+    redis: redisSpec.default(() => redisSpec.parse({})),
+    app: appSpec.default(() => appSpec.parse({})),
+    cluster: clusterSpec.default(() => clusterSpec.parse({})),
+    glb: glbSpec.default(() => ({})),
+    local: localSpec.default(() => ({})),
   })
   .meta({ id: "RegionSpec", description: "A region of Aragora: network, PostgreSQL, Redis, app cluster, GLB pool" });
 

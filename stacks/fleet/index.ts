@@ -1,0 +1,3 @@
+/** Fleet topology (derived facts) and operation planning. */
+export * from "./topology";
+export * from "./plan";

@@ -263,14 +263,12 @@ export function resolveRegionSpec(
   if (issues.length > 0 || !parsed.success || cidr === undefined) {
     return { ok: false, issues };
   }
-  const p = parsed.data;
+  const { name: parsedName, provider: _p, primary: _pr, ...p } = parsed.data;
   const spec: RegionSpec = {
-    name: p.name,
+    name: parsedName,
     provider,
     primary,
     ...p,
-    provider,
-    primary,
     network: { ...p.network, cidr },
     glb: { geo: [...geo] },
     local: provider === "local" && portBase !== undefined ? { portBase } : {},

@@ -1,0 +1,33 @@
+/**
+ * The program of a region stack, by target. Each target's module is loaded only when a stack of
+ * that target runs, so a local region never loads the cloud SDKs.
+ */
+import type { PulumiFn } from "@pulumi/pulumi/automation";
+import type { Provider } from "./spec/regionSpec";
+import type { RegionStackConfig } from "./spec/stackConfig";
+
+/** The target of a region: its spec's provider, else its fleet member's. */
+export function regionProvider(config: RegionStackConfig): Provider {
+  const provider = config.region.provider ?? config.fleet.regions.find((r) => r.name === config.region.name)?.provider;
+  if (provider === undefined) {
+    throw new Error(`region ${JSON.stringify(config.region.name)} has no provider: set "provider" in its spec or list it in the fleet`);
+  }
+  return provider;
+}
+
+/** `(validated config) => PulumiFn` for a region stack; the service (inline) and `stacks/index.ts` both use it. */
+export function regionProgram(config: RegionStackConfig): PulumiFn {
+  const provider = regionProvider(config);
+  switch (provider) {
+    case "aws":
+      return async () => {
+        const target: typeof import("./targets/awsRegion") = await import("./targets/awsRegion");
+        return target.awsRegionProgram(config)();
+      };
+    case "local":
+      return async () => {
+        const target: typeof import("./targets/localRegion") = await import("./targets/localRegion");
+        return target.localRegionProgram(config)();
+      };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * `GET /openapi.json`, generated from the same zod schemas the routes validate with (schemas.ts)
+ * and the region spec schema of stacks/spec.
+ */
+import { z } from "zod";
+import { regionSpec } from "../../stacks/spec/regionSpec";
+import { registry } from "./schemas";
+
+type Json = Record<string, unknown>;
+
+const ref = (id: string): Json => ({ $ref: `#/components/schemas/${id}` });
+const json = (schema: Json, description: string): Json => ({ description, content: { "application/json": { schema } } });
+const errors = (...codes: number[]): Json =>
+  Object.fromEntries(codes.map((c) => [String(c), json(ref("Error"), ERROR_TEXT[c] ?? "error")]));
+const ERROR_TEXT: Record<number, string> = {
+  400: "Invalid request; details list every bad field with its path",
+  401: "Missing or unknown bearer token",
+  403: "Role too low",
+  404: "No such region or operation",
+  409: "Conflicts with the fleet or with an operation in flight (details.operation)",
+  503: "Shutting down",
+};
+const nameParam = { name: "name", in: "path", required: true, schema: { type: "string" } };
+const idParam = { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } };
+const accepted = { "202": { ...json(ref("Accepted"), "Accepted; Location: /operations/{id}"), headers: { Location: { schema: { type: "string" } } } } };
+
+function op(summary: string, role: string | null, responses: Json, extra: Json = {}): Json {
+  return {
+    summary,
+    ...(role ? { security: [{ bearer: [] }], "x-required-role": role } : { security: [] }),
+    ...extra,
+    responses: { ...responses, ...(role ? errors(401, 403) : {}) },
+  };
+}
+
+function stripIds(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripIds);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value as Json).filter(([k]) => k !== "$id").map(([k, v]) => [k, stripIds(v)]));
+  }
+  return value;
+}
+
+let cached: Json | undefined;
+
+export function openApiDocument(version: string): Json {
+  if (cached) return cached;
+  const generated = z.toJSONSchema(registry, { target: "openapi-3.0", uri: (id) => `#/components/schemas/${id}`, unrepresentable: "any" });
+  const input = z.toJSONSchema(regionSpec, { target: "openapi-3.0", io: "input", unrepresentable: "any" }) as Json;
+  const schemas = stripIds({ ...generated.schemas, RegionSpecInput: input }) as Json;
+  const body = (id: string): Json => ({ requestBody: { required: true, content: { "application/json": { schema: ref(id) } } } });
+  cached = {
+    openapi: "3.0.3",
+    info: { title: "Aragora Regions", version, description: "Self-service multi-region deployment of Aragora (v1 contract)" },
+    components: { schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    paths: {
+      "/health": { get: op("Liveness (no auth)", null, { "200": json(ref("Health"), "ok") }) },
+      "/metrics": { get: op("Prometheus metrics", "viewer", { "200": { description: "text/plain; version=0.0.4" } }) },
+      "/openapi.json": { get: op("This document", "viewer", { "200": { description: "OpenAPI 3.0" } }) },
+      "/regions": {
+        get: op("List regions", "viewer", { "200": json(ref("RegionList"), "regions") }),
+        post: op("Add a region", "operator", { ...accepted, "200": json(ref("DryRun"), "dryRun=true: the plan"), ...errors(400, 409, 503) }, {
+          ...body("RegionSpecInput"),
+          parameters: [
+            { name: "dryRun", in: "query", schema: { type: "string", enum: ["true", "false"] } },
+            { name: "resources", in: "query", schema: { type: "string", enum: ["true", "false"] }, description: "with dryRun: resources each step's program would register (offline, under mocks)" },
+          ],
+        }),
+      },
+      "/regions/{name}": {
+        get: op("A region: spec, status, masked outputs, last operation", "viewer", { "200": json(ref("Region"), "region"), ...errors(400, 404) }, { parameters: [nameParam] }),
+        put: op("Update a region's spec", "operator", { ...accepted, ...errors(400, 404, 409, 503) }, { parameters: [nameParam], ...body("RegionSpecInput") }),
+        delete: op("Remove a region: drain, destroy, update peers (409 for the primary)", "admin", { ...accepted, ...errors(400, 404, 409, 503) }, { parameters: [nameParam] }),
+      },
+      "/regions/{name}/preview": { post: op("Preview what an up would change", "operator", { ...accepted, ...errors(400, 404, 409) }, { parameters: [nameParam] }) },
+      "/failover": { post: op("Fail over to another region", "admin", { ...accepted, ...errors(400, 404, 409, 503) }, body("FailoverRequest")) },
+      "/fleet/refresh": { post: op("Drift check of every stack", "operator", { ...accepted, ...errors(400, 409, 503) }) },
+      "/fleet/validate": { post: op("Cross-region consistency checks", "operator", { ...accepted, ...errors(400, 409, 503) }) },
+      "/fleet/reconcile": { post: op("Apply the whole fleet (unchanged stacks skipped)", "operator", { ...accepted, ...errors(400, 409, 503) }) },
+      "/operations": {
+        get: op("List operations, newest first", "viewer", { "200": json(ref("OperationList"), "operations"), ...errors(400) }, {
+          parameters: ["limit", "before", "status", "kind", "region"].map((n) => ({ name: n, in: "query", schema: { type: "string" } })),
+        }),
+      },
+      "/operations/{id}": { get: op("An operation with its steps", "viewer", { "200": json(ref("Operation"), "operation"), ...errors(400, 404) }, { parameters: [idParam] }) },
+      "/operations/{id}/events": {
+        get: op("Event stream (SSE); resumable with Last-Event-ID; ends when the operation does", "viewer", { "200": { description: "text/event-stream of Event", content: { "text/event-stream": { schema: ref("Event") } } }, ...errors(400, 404) }, {
+          parameters: [idParam, { name: "Last-Event-ID", in: "header", schema: { type: "integer" } }],
+        }),
+      },
+      "/operations/{id}/cancel": { post: op("Cancel a queued or running operation", "operator", { "200": json(ref("Operation"), "operation"), ...errors(400, 404, 409) }, { parameters: [idParam] }) },
+      "/operations/{id}/retry": { post: op("Retry a failed, cancelled or interrupted operation", "operator", { ...accepted, ...errors(400, 404, 409, 503) }, { parameters: [idParam] }) },
+      "/audit": { get: op("Audit log, newest first", "admin", { "200": json(ref("AuditList"), "entries"), ...errors(400) }) },
+    },
+  };
+  return cached;
+}

@@ -1,0 +1,172 @@
+/**
+ * Every request part the API accepts (params, query, bodies) and every response it sends, as zod
+ * schemas. Routes validate with them; openapi.ts generates `GET /openapi.json` from the same ones.
+ */
+import { z } from "zod";
+import { REGION_NAME_PATTERN, regionSpec } from "../../stacks/spec/regionSpec";
+import { OPERATION_KINDS, OPERATION_STATUSES, REGION_STATUSES, STEP_STATUSES } from "../model";
+import { PLAN_ACTION_LIST } from "./planActions";
+
+export const registry = z.registry<{ id: string; description?: string }>();
+
+const name = z.string().regex(REGION_NAME_PATTERN, { message: "must be a region name (lowercase letters, digits and single dashes, 3-32 characters)" });
+const bool = z.enum(["true", "false"], { message: 'must be "true" or "false"' });
+
+// ---- params
+export const regionParams = z.strictObject({ name });
+export const stackParams = z.strictObject({ name: z.union([name, z.literal("global")]) });
+export const operationParams = z.strictObject({ id: z.uuid({ message: "must be an operation id (a UUID)" }) });
+
+// ---- query
+export const noQuery = z.strictObject({});
+export const addRegionQuery = z.strictObject({ dryRun: bool.optional(), resources: bool.optional() });
+export const listOperationsQuery = z.strictObject({
+  limit: z.coerce.number({ message: "must be a number" }).int().min(1).max(500).default(50),
+  before: z.coerce.number({ message: "must be a number" }).int().min(1).optional(),
+  status: z.enum(OPERATION_STATUSES).optional(),
+  kind: z.enum(OPERATION_KINDS).optional(),
+  region: z.union([name, z.literal("global")]).optional(),
+});
+export const eventsQuery = z.strictObject({ after: z.coerce.number({ message: "must be a number" }).int().min(0).optional() });
+export const auditQuery = z.strictObject({
+  limit: z.coerce.number({ message: "must be a number" }).int().min(1).max(500).default(100),
+  before: z.coerce.number({ message: "must be a number" }).int().min(1).optional(),
+});
+
+// ---- bodies
+export const failoverBody = z.strictObject({ to: name }).meta({ id: "FailoverRequest", description: "The region to promote to primary" });
+/** Action endpoints take no body; `{}` or nothing is fine. */
+export const emptyBody = z.union([z.strictObject({}), z.undefined()]);
+
+// ---- responses
+export const errorBody = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string(),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: "Error", description: "The one error shape. For 400, details lists every bad field: [{path, message}]" });
+
+const errorInfo = z.strictObject({ code: z.string(), message: z.string() });
+
+export const stepView = z
+  .strictObject({
+    id: z.string(),
+    stack: z.string(),
+    action: z.enum(PLAN_ACTION_LIST),
+    why: z.string(),
+    dependsOn: z.array(z.string()),
+    status: z.enum(STEP_STATUSES),
+    attempt: z.number().int(),
+    startedAt: z.string().optional(),
+    finishedAt: z.string().optional(),
+    durationMs: z.number().int().optional(),
+    summary: z.record(z.string(), z.number()).optional().describe("Resource operations by kind: create, update, delete, same, ..."),
+    changes: z.array(z.strictObject({ urn: z.string(), op: z.string() })).optional(),
+    note: z.string().optional(),
+    error: errorInfo.optional(),
+  })
+  .meta({ id: "Step", description: "One action on one stack inside an operation" });
+
+export const operationView = z
+  .strictObject({
+    id: z.string(),
+    kind: z.enum(OPERATION_KINDS),
+    status: z.enum(OPERATION_STATUSES),
+    subjects: z.array(z.string()),
+    stacks: z.array(z.string()),
+    request: z.unknown(),
+    skipped: z.unknown(),
+    actor: z.string(),
+    attempt: z.number().int(),
+    createdAt: z.string(),
+    startedAt: z.string().optional(),
+    finishedAt: z.string().optional(),
+    error: errorInfo.optional(),
+    steps: z.array(stepView),
+    links: z.strictObject({ self: z.string(), events: z.string() }),
+  })
+  .meta({ id: "Operation", description: "A requested change, planned as a DAG of stack steps" });
+
+export const operationSummary = operationView.omit({ steps: true }).meta({ id: "OperationSummary" });
+
+export const operationList = z
+  .strictObject({ operations: z.array(operationSummary), next: z.string().optional() })
+  .meta({ id: "OperationList" });
+
+export const regionView = z
+  .strictObject({
+    name: z.string(),
+    status: z.enum(REGION_STATUSES),
+    primary: z.boolean(),
+    provider: z.string(),
+    spec: regionSpec,
+    outputs: z.record(z.string(), z.unknown()).describe('Stack outputs; secrets are "[secret]"'),
+    lastOperation: z.strictObject({ id: z.string(), kind: z.enum(OPERATION_KINDS), status: z.enum(OPERATION_STATUSES) }).optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: "Region", description: "A region: its desired spec, status, masked outputs and last operation" });
+
+export const regionList = z.strictObject({ regions: z.array(regionView) }).meta({ id: "RegionList" });
+
+export const accepted = z
+  .strictObject({ operation: operationView, region: regionView.optional() })
+  .meta({ id: "Accepted", description: "202: the change is recorded and queued; follow Location" });
+
+export const plannedResource = z.strictObject({ type: z.string(), name: z.string(), custom: z.boolean() });
+export const dryRunView = z
+  .strictObject({
+    dryRun: z.literal(true),
+    spec: regionSpec.optional(),
+    steps: z.array(
+      z.strictObject({
+        id: z.string(),
+        stack: z.string(),
+        action: z.enum(PLAN_ACTION_LIST),
+        why: z.string(),
+        dependsOn: z.array(z.string()),
+        resources: z.array(plannedResource).optional(),
+        resourcesError: z.string().optional(),
+      }),
+    ),
+    skipped: z.unknown(),
+  })
+  .meta({ id: "DryRun", description: "The validated spec (defaults filled in) and the planned steps; nothing recorded" });
+
+export const eventView = z
+  .strictObject({
+    id: z.number().int(),
+    operationId: z.string(),
+    stepId: z.string().optional(),
+    at: z.string(),
+    kind: z.string(),
+    message: z.string(),
+    urn: z.string().optional(),
+    op: z.string().optional(),
+    severity: z.enum(["debug", "info", "warning", "error"]).optional(),
+  })
+  .meta({ id: "Event", description: "One line of an operation's log; `id` is the SSE id" });
+
+export const health = z.strictObject({ status: z.enum(["ok", "stopping"]), version: z.string() }).meta({ id: "Health" });
+
+export const auditView = z
+  .strictObject({
+    id: z.number().int(),
+    at: z.string(),
+    actor: z.string(),
+    role: z.string(),
+    method: z.string(),
+    path: z.string(),
+    status: z.number().int(),
+    operationId: z.string().optional(),
+  })
+  .meta({ id: "AuditEntry" });
+export const auditList = z.strictObject({ entries: z.array(auditView) }).meta({ id: "AuditList" });
+
+for (const s of [errorBody, stepView, operationView, operationSummary, operationList, regionView, regionList, accepted, dryRunView, eventView, health, auditView, auditList, failoverBody]) {
+  const meta = s.meta();
+  if (meta && typeof meta["id"] === "string") registry.add(s, { id: meta["id"] });
+}

@@ -1,0 +1,75 @@
+/**
+ * `createApp(deps)`: the HTTP layer. Every dependency arrives in `deps`; main.ts is the only place
+ * that builds concrete objects. Order: security headers → request log → auth (all but /health) →
+ * body parser (size-limited) → audit → routes → 404 → the one error middleware.
+ */
+import express, { type Express, type RequestHandler } from "express";
+import helmet from "helmet";
+import { randomUUID } from "node:crypto";
+import { authenticateRequests, principalOf } from "./auth/middleware";
+import type { TokenEntry } from "./auth/tokens";
+import { errorMiddleware, notFoundRoute } from "./api/errorMiddleware";
+import { createRouter, type RouteDeps } from "./api/routes";
+import type { Logger } from "./logger";
+
+export interface AppDeps extends RouteDeps {
+  tokens: readonly TokenEntry[];
+  logger: Logger;
+  /** Largest JSON body accepted (default 100kb). */
+  bodyLimit?: string | undefined;
+}
+
+function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    const id = randomUUID();
+    res.setHeader("X-Request-Id", id);
+    res.on("finish", () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      logger.info({ reqId: id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms), actor: principalOf(res)?.name }, "request");
+    });
+    next();
+  };
+}
+
+/** Every change request (and every refused one) lands in the audit log: who, what, when, outcome. */
+function audit(deps: AppDeps): RequestHandler {
+  return (req, res, next) => {
+    if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") {
+      next();
+      return;
+    }
+    res.on("finish", () => {
+      const p = principalOf(res);
+      const operationId = (res.locals as { operationId?: string }).operationId;
+      deps.store
+        .appendAudit({ actor: p?.name ?? "anonymous", role: p?.role ?? "none", method: req.method, path: req.originalUrl.split("?")[0] ?? req.path, status: res.statusCode, operationId })
+        .catch((err: unknown) => {
+          deps.logger.error({ err: String(err) }, "could not write audit entry");
+        });
+    });
+    next();
+  };
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  app.use(helmet());
+  app.use(requestLog(deps.logger));
+  app.use(audit(deps));
+  const auth = authenticateRequests(deps.tokens);
+  app.use((req, res, next) => {
+    if (req.path === "/health" && req.method === "GET") {
+      next();
+      return;
+    }
+    auth(req, res, next);
+  });
+  app.use(express.json({ limit: deps.bodyLimit ?? "100kb", strict: false }));
+  app.use(createRouter(deps));
+  app.use(notFoundRoute);
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}

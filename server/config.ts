@@ -1,0 +1,119 @@
+/**
+ * The service's configuration, read from the environment once, in main.ts. Defaults match
+ * scripts/env.sh (state dir, backend, passphrase file, PULUMI_HOME): keep the two in sync, so
+ * `npm run pulumi` sees the same stacks as the service.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import { PROVIDERS, type Provider } from "../stacks/spec/regionSpec";
+
+export interface ServiceConfig {
+  port: number;
+  host: string;
+  stateDir: string;
+  /** Raw `name:role:secret,…`; empty when unset. */
+  apiTokens: string;
+  maxParallel: number;
+  defaultProvider: Provider;
+  backendUrl: string;
+  /** Passphrase given directly (env), if any. */
+  passphrase?: string | undefined;
+  /** Passphrase file: given, or `<stateDir>/passphrase` (generated on first start). */
+  passphraseFile: string;
+  pulumiHome: string;
+  /** Loopback port block for local regions. */
+  localPortRange: { start: number; end: number };
+  /** Loopback port of the local global load balancer. */
+  localGlbPort: number;
+  /** Directory under which local regions keep their data. */
+  localRoot: string;
+  logLevel: string;
+  /** Largest JSON body accepted. */
+  bodyLimit: string;
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const envSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  ARAGORA_STATE_DIR: z.string().min(1).default(".aragora"),
+  ARAGORA_API_TOKENS: z.string().default(""),
+  ARAGORA_MAX_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
+  ARAGORA_DEFAULT_PROVIDER: z.enum(PROVIDERS).default("local"),
+  PULUMI_BACKEND_URL: z.string().min(1).optional(),
+  PULUMI_CONFIG_PASSPHRASE: z.string().optional(),
+  PULUMI_CONFIG_PASSPHRASE_FILE: z.string().min(1).optional(),
+  PULUMI_HOME: z.string().min(1).optional(),
+  ARAGORA_LOCAL_PORT_RANGE: z
+    .string()
+    .regex(/^\d{4,5}-\d{4,5}$/, { message: 'must look like "21000-29999"' })
+    .default("21000-29999"),
+  ARAGORA_GLB_PORT: port.default(18080),
+  ARAGORA_LOCAL_ROOT: z.string().min(1).optional(),
+  ARAGORA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ARAGORA_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/).default("100kb"),
+});
+
+/** Reads the configuration from an environment; throws one error naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServiceConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  const [start, end] = e.ARAGORA_LOCAL_PORT_RANGE.split("-").map(Number) as [number, number];
+  if (start >= end || end > 65535 || start < 1024) {
+    throw new Error("invalid configuration:\n  ARAGORA_LOCAL_PORT_RANGE: must be an increasing range within 1024-65535");
+  }
+  const stateDir = path.resolve(cwd, e.ARAGORA_STATE_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    stateDir,
+    apiTokens: e.ARAGORA_API_TOKENS.trim(),
+    maxParallel: e.ARAGORA_MAX_PARALLEL,
+    defaultProvider: e.ARAGORA_DEFAULT_PROVIDER,
+    backendUrl: e.PULUMI_BACKEND_URL ?? `file://${path.join(stateDir, "backend")}`,
+    passphrase: e.PULUMI_CONFIG_PASSPHRASE,
+    passphraseFile: e.PULUMI_CONFIG_PASSPHRASE_FILE ?? path.join(stateDir, "passphrase"),
+    pulumiHome: e.PULUMI_HOME ?? path.join(stateDir, "pulumi-home"),
+    localPortRange: { start, end },
+    localGlbPort: e.ARAGORA_GLB_PORT,
+    localRoot: path.resolve(cwd, e.ARAGORA_LOCAL_ROOT ?? path.join(stateDir, "local")),
+    logLevel: e.ARAGORA_LOG_LEVEL,
+    bodyLimit: e.ARAGORA_BODY_LIMIT,
+  };
+}
+
+/**
+ * Makes sure the state dir exists and a passphrase is available: when neither
+ * PULUMI_CONFIG_PASSPHRASE nor an existing passphrase file is there, generates one (mode 0600).
+ * Returns the environment the engine should run with.
+ */
+export function prepareStateDir(config: ServiceConfig): Record<string, string> {
+  fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  if (config.backendUrl.startsWith("file://")) {
+    fs.mkdirSync(config.backendUrl.slice("file://".length), { recursive: true });
+  }
+  fs.mkdirSync(config.pulumiHome, { recursive: true });
+  const env: Record<string, string> = {
+    PULUMI_BACKEND_URL: config.backendUrl,
+    PULUMI_HOME: config.pulumiHome,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+  if (config.passphrase !== undefined) {
+    env["PULUMI_CONFIG_PASSPHRASE"] = config.passphrase;
+    return env;
+  }
+  if (!fs.existsSync(config.passphraseFile)) {
+    fs.mkdirSync(path.dirname(config.passphraseFile), { recursive: true });
+    fs.writeFileSync(config.passphraseFile, crypto.randomBytes(32).toString("base64url") + "\n", { mode: 0o600, flag: "wx" });
+  }
+  env["PULUMI_CONFIG_PASSPHRASE_FILE"] = config.passphraseFile;
+  return env;
+}

@@ -1,0 +1,47 @@
+/**
+ * Secret masking. Every value that leaves the service (responses, logs, stored events, the SQLite
+ * database) passes through here first: outputs the engine marks secret become "[secret]", and so do
+ * values whose key names a secret (password, token, kubeconfig, connection URL) even when a program
+ * forgot to mark them. Free text is scrubbed of URL credentials and `password=` pairs.
+ */
+import type { StackOutputs } from "./engine/stackRunner";
+
+export const MASK = "[secret]";
+
+const SECRET_KEY = /(pass(word)?|secret|token|kubeconfig|credential|private[-_]?key|connection(url|string)|database[-_]?url|redis[-_]?url|_url$|url$)/i;
+
+/** Does this key name a value that must never leave the service? */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+/** Removes credentials from free text (engine messages, error strings). */
+export function scrubText(text: string): string {
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s'"]+):[^@\s'"]+@/gi, `$1:${MASK}@`)
+    .replace(/((?:pass(?:word)?|secret|token|PGPASSWORD|requirepass|masterauth)\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s,;'"]+)/gi, `$1${MASK}`);
+}
+
+/** Deep copy with secret-named keys masked and strings scrubbed. */
+export function maskValue(value: unknown, key = ""): unknown {
+  if (key !== "" && isSecretKey(key) && value !== null && value !== undefined && typeof value !== "boolean" && typeof value !== "number") {
+    return MASK;
+  }
+  if (typeof value === "string") return scrubText(value);
+  if (Array.isArray(value)) return value.map((v) => maskValue(v));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = maskValue(v, k);
+    return out;
+  }
+  return value;
+}
+
+/** Engine outputs → plain values safe to store and return: secrets become "[secret]". */
+export function maskOutputs(outputs: StackOutputs): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, o] of Object.entries(outputs)) {
+    out[k] = o.secret ? MASK : maskValue(o.value, k);
+  }
+  return out;
+}

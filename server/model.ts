@@ -1,0 +1,134 @@
+/**
+ * Records the service keeps, and the words it uses for them.
+ *
+ * Glossary:
+ * - region: one deployment of Aragora (network, PostgreSQL, Redis, app, GLB pool), described by a
+ *   region spec and deployed as one Pulumi stack named after the region.
+ * - fleet: every region plus the `global` stack; exactly one region is the write primary.
+ * - stack: a Pulumi stack of project `aragora`: `global` or a region name.
+ * - program: the Pulumi program of a stack, built from its validated config (stacks/region.ts,
+ *   stacks/global.ts).
+ * - target: where a region runs: `aws` (production) or `local` (real processes on this machine).
+ * - operation: one requested change (add, update, remove, failover, reconcile, preview, refresh,
+ *   validate), planned as a DAG of steps and run by the orchestrator. Durable: it survives restarts.
+ * - step: one action on one stack inside an operation (up, preview, refresh, destroy, promote,
+ *   validate), with its own status, timing and change summary.
+ * - event: one line of an operation's append-only log (engine events and the orchestrator's own),
+ *   with a globally increasing id that SSE clients resume from.
+ * - audit entry: who asked for which change, when, and what the service answered.
+ */
+import type { ChangeSummary } from "./engine/stackRunner";
+import type { FleetState, PlanAction } from "./domain";
+
+export const OPERATION_KINDS = ["add", "update", "remove", "failover", "reconcile", "preview", "refresh", "validate"] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
+export const OPERATION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "interrupted"] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+/** Statuses an operation can be retried from. */
+export const RETRYABLE_STATUSES: readonly OperationStatus[] = ["failed", "cancelled", "interrupted"];
+export const ACTIVE_STATUSES: readonly OperationStatus[] = ["queued", "running"];
+
+export const STEP_STATUSES = ["pending", "running", "succeeded", "failed", "cancelled", "interrupted", "skipped"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+/** A step in one of these lets its dependents start. */
+export const STEP_DONE: readonly StepStatus[] = ["succeeded", "skipped"];
+
+export const REGION_STATUSES = ["creating", "updating", "removing", "ready", "failed", "cancelled", "interrupted"] as const;
+export type RegionStatus = (typeof REGION_STATUSES)[number];
+
+export interface ErrorInfo {
+  code: string;
+  message: string;
+}
+
+export interface OperationRecord {
+  id: string;
+  /** Submission order; operations on overlapping stacks run in this order. */
+  seq: number;
+  kind: OperationKind;
+  status: OperationStatus;
+  /** Regions whose desired spec this operation changes (a second change to one of them is a 409). */
+  subjects: string[];
+  /** Every stack a step of this operation touches. */
+  stacks: string[];
+  /** The request as accepted (specs only; never secrets). */
+  request: unknown;
+  /** Fleet state before and after the change; steps build their programs from these. */
+  before: FleetState;
+  after: FleetState;
+  /** Stacks the planner skipped because their inputs did not change. */
+  skipped: unknown;
+  actor: string;
+  attempt: number;
+  createdAt: string;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+  error?: ErrorInfo | undefined;
+}
+
+export interface StepRecord {
+  operationId: string;
+  id: string;
+  stack: string;
+  action: PlanAction;
+  why: string;
+  dependsOn: string[];
+  fingerprint?: string | undefined;
+  status: StepStatus;
+  attempt: number;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+  durationMs?: number | undefined;
+  summary?: ChangeSummary | undefined;
+  changes?: { urn: string; op: string }[] | undefined;
+  /** Handler notes (e.g. "validate is not available yet"). */
+  note?: string | undefined;
+  error?: ErrorInfo | undefined;
+}
+
+export interface EventRecord {
+  id: number;
+  operationId: string;
+  stepId?: string | undefined;
+  at: string;
+  kind: string;
+  message: string;
+  urn?: string | undefined;
+  op?: string | undefined;
+  severity?: "debug" | "info" | "warning" | "error" | undefined;
+}
+
+export type NewEvent = Omit<EventRecord, "id" | "at">;
+
+export interface RegionRecord {
+  name: string;
+  /** The desired spec (resolved, defaults filled). */
+  spec: import("../stacks/spec/regionSpec").RegionSpec;
+  status: RegionStatus;
+  /** False once a removal is accepted: the region is no longer part of the desired fleet. */
+  desired: boolean;
+  lastOperationId?: string | undefined;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the service last applied to a stack. Outputs are stored masked. */
+export interface StackRecord {
+  name: string;
+  fingerprint?: string | undefined;
+  outputs: Record<string, unknown>;
+  updatedAt: string;
+}
+
+export interface AuditRecord {
+  id: number;
+  at: string;
+  actor: string;
+  role: string;
+  method: string;
+  path: string;
+  status: number;
+  operationId?: string | undefined;
+}
+export type NewAudit = Omit<AuditRecord, "id" | "at">;

@@ -1,0 +1,220 @@
+/**
+ * Requests to operations: resolves and validates specs against the desired fleet, maps the
+ * planner's and resolver's verdicts to the error vocabulary, and hands accepted changes to the
+ * orchestrator. Dry runs plan without recording anything.
+ */
+import { PlanError, type ChangeRequest, type FieldIssue, type FleetDomain, type FleetSettings, type FleetState, type Plan, type Provider, type RegionSpec } from "../domain";
+import { ConflictError, InputError, NotFoundError } from "../errors";
+import type { OperationKind, OperationRecord, RegionRecord, StepRecord } from "../model";
+import type { RegionWrites, Store } from "../store/store";
+import { subjectStatus, type Orchestrator } from "./orchestrator";
+
+export interface FleetServiceOptions {
+  store: Store;
+  domain: FleetDomain;
+  orchestrator: Orchestrator;
+  settings: FleetSettings;
+  localRoot?: string | undefined;
+  defaultProvider: Provider;
+  localPortRange?: { start: number; end: number } | undefined;
+}
+
+export interface Accepted {
+  operation: OperationRecord;
+  steps: StepRecord[];
+  region?: RegionRecord | undefined;
+}
+
+export interface DryRun {
+  spec?: RegionSpec | undefined;
+  plan: Plan;
+  before: FleetState;
+}
+
+/** Regions that re-sending an add may complete: their add never finished. */
+const UNFINISHED_ADD = new Set(["failed", "cancelled", "interrupted"]);
+
+export class FleetService {
+  constructor(private readonly o: FleetServiceOptions) {}
+
+  /** The desired fleet: every region not being removed, oldest first. */
+  async desiredState(): Promise<FleetState> {
+    const regions = await this.o.store.listRegions();
+    return this.state(regions.filter((r) => r.desired).map((r) => r.spec));
+  }
+
+  private state(specs: RegionSpec[]): FleetState {
+    return { specs, settings: this.o.settings, ...(this.o.localRoot !== undefined ? { localRoot: this.o.localRoot } : {}) };
+  }
+
+  async lastApplied(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const s of await this.o.store.listStacks()) if (s.fingerprint !== undefined) out[s.name] = s.fingerprint;
+    return out;
+  }
+
+  private resolve(body: unknown, fleet: readonly RegionSpec[], mode: "create" | "update"): RegionSpec {
+    const res = this.o.domain.resolveRegionSpec(body, fleet, mode, {
+      defaultProvider: this.o.defaultProvider,
+      ...(this.o.localPortRange ? { localPortRange: this.o.localPortRange } : {}),
+    });
+    if (res.ok) return res.spec;
+    throwIssues(res.issues);
+  }
+
+  private plan(before: FleetState, change: ChangeRequest, lastApplied: Record<string, string>): Plan {
+    try {
+      return this.o.orchestrator.plan(change, before, lastApplied);
+    } catch (err) {
+      throw planErrorToServiceError(err);
+    }
+  }
+
+  // ---- regions
+
+  /** POST /regions. With `dryRun`, plans only. Re-sending the add of a region whose add never finished starts it again. */
+  async addRegion(body: unknown, actor: string, dryRun: boolean): Promise<Accepted | DryRun> {
+    return this.o.orchestrator.exclusive(async () => {
+      const regions = await this.o.store.listRegions();
+      const name = typeof body === "object" && body !== null ? (body as { name?: unknown }).name : undefined;
+      const existing = regions.find((r) => r.name === name);
+      const again = existing !== undefined && existing.desired && UNFINISHED_ADD.has(existing.status) && (await this.lastKind(existing)) === "add";
+      const others = regions.filter((r) => r.desired && r.name !== (again ? existing.name : undefined)).map((r) => r.spec);
+      const spec = again ? this.resolve(body, [...others, existing.spec], "update") : this.resolve(body, others, "create");
+      const before = this.state(others);
+      const change: ChangeRequest = { kind: "add", spec };
+      const lastApplied = await this.lastApplied();
+      if (dryRun) return { spec, plan: this.plan(before, change, lastApplied), before };
+      this.plan(before, change, lastApplied);
+      const writes: RegionWrites = { upsert: [{ spec, status: "creating" }], remove: [], status: [{ name: spec.name, status: "creating" }] };
+      return this.submit("add", change, [spec.name], before, writes, { spec }, actor, lastApplied);
+    });
+  }
+
+  private async lastKind(region: RegionRecord): Promise<OperationKind | undefined> {
+    return region.lastOperationId ? (await this.o.store.getOperation(region.lastOperationId))?.kind : undefined;
+  }
+
+  /** PUT /regions/{name}. */
+  async updateRegion(name: string, body: unknown, actor: string, dryRun = false): Promise<Accepted | DryRun> {
+    return this.o.orchestrator.exclusive(async () => {
+      const before = await this.desiredState();
+      if (!before.specs.some((s) => s.name === name)) throw new NotFoundError(`region "${name}" does not exist`);
+      const input = withName(body, name);
+      const spec = this.resolve(input, before.specs, "update");
+      const change: ChangeRequest = { kind: "update", spec };
+      const lastApplied = await this.lastApplied();
+      if (dryRun) return { spec, plan: this.plan(before, change, lastApplied), before };
+      this.plan(before, change, lastApplied);
+      const writes: RegionWrites = { upsert: [{ spec }], remove: [], status: [{ name, status: "updating" }] };
+      return this.submit("update", change, [name], before, writes, { spec }, actor, lastApplied);
+    });
+  }
+
+  /** DELETE /regions/{name}: drain, destroy, update the peers. 409 for the primary. */
+  async removeRegion(name: string, actor: string): Promise<Accepted> {
+    return this.o.orchestrator.exclusive(async () => {
+      const region = await this.o.store.getRegion(name);
+      if (!region) throw new NotFoundError(`region "${name}" does not exist`);
+      if (region.spec.primary) {
+        throw new ConflictError(`region "${name}" is the primary: fail over to another region first (POST /failover)`, { region: name, primary: true });
+      }
+      const again = !region.desired;
+      const regions = await this.o.store.listRegions();
+      const before = this.state(regions.filter((r) => r.desired || r.name === name).map((r) => r.spec));
+      const change: ChangeRequest = { kind: "remove", name };
+      const writes: RegionWrites = { upsert: [], remove: again ? [] : [name], status: [{ name, status: "removing" }] };
+      return this.submit("remove", change, [name], before, writes, { name }, actor, await this.lastApplied());
+    });
+  }
+
+  /** POST /regions/{name}/preview. */
+  async previewRegion(name: string, actor: string): Promise<Accepted> {
+    return this.o.orchestrator.exclusive(async () => {
+      const before = await this.desiredState();
+      if (name !== "global" && !before.specs.some((s) => s.name === name)) throw new NotFoundError(`region "${name}" does not exist`);
+      return this.submit("preview", { kind: "preview", name }, [], before, noWrites(), { name }, actor, await this.lastApplied());
+    });
+  }
+
+  /** POST /failover. */
+  async failover(to: string, actor: string): Promise<Accepted> {
+    return this.o.orchestrator.exclusive(async () => {
+      const before = await this.desiredState();
+      const target = before.specs.find((s) => s.name === to);
+      if (!target) throw new NotFoundError(`region "${to}" does not exist`);
+      const oldPrimary = before.specs.find((s) => s.primary);
+      const change: ChangeRequest = { kind: "failover", to };
+      const lastApplied = await this.lastApplied();
+      const plan = this.plan(before, change, lastApplied);
+      const subjects = [to, ...(oldPrimary && oldPrimary.name !== to ? [oldPrimary.name] : [])];
+      const writes: RegionWrites = {
+        upsert: plan.after.specs.filter((s) => subjects.includes(s.name)).map((spec) => ({ spec })),
+        remove: [],
+        status: subjects.map((name) => ({ name, status: subjectStatus("failover") })),
+      };
+      return this.submit("failover", change, subjects, before, writes, { to }, actor, lastApplied);
+    });
+  }
+
+  /** POST /fleet/refresh, /fleet/validate, /fleet/reconcile. */
+  async fleetOperation(kind: "refresh" | "validate" | "reconcile", actor: string): Promise<Accepted> {
+    return this.o.orchestrator.exclusive(async () => {
+      const before = await this.desiredState();
+      const change: ChangeRequest = { kind };
+      return this.submit(kind, change, [], before, noWrites(), {}, actor, await this.lastApplied());
+    });
+  }
+
+  private async submit(
+    kind: OperationKind,
+    change: ChangeRequest,
+    subjects: string[],
+    before: FleetState,
+    writes: RegionWrites,
+    request: unknown,
+    actor: string,
+    lastApplied: Record<string, string>,
+  ): Promise<Accepted> {
+    try {
+      const { operation, steps } = await this.o.orchestrator.submit({ kind, change, subjects, before, writes, request, actor }, lastApplied);
+      const region = subjects[0] !== undefined && kind !== "remove" ? await this.o.store.getRegion(subjects[0]) : undefined;
+      return { operation, steps, region };
+    } catch (err) {
+      throw planErrorToServiceError(err);
+    }
+  }
+}
+
+function noWrites(): RegionWrites {
+  return { upsert: [], remove: [], status: [] };
+}
+
+/** PUT bodies may omit `name`; when given it must match the path. */
+function withName(body: unknown, name: string): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const b = body as Record<string, unknown>;
+  if (b["name"] !== undefined && b["name"] !== name) {
+    throw new InputError("invalid region spec", [{ path: "name", message: `must match the region in the path ("${name}") or be omitted` }]);
+  }
+  return { ...b, name };
+}
+
+function throwIssues(issues: FieldIssue[]): never {
+  const invalid = issues.filter((i) => i.kind === "invalid");
+  if (invalid.length > 0) {
+    throw new InputError(
+      `invalid region spec: ${invalid.map((i) => i.path || "(body)").join(", ")}`,
+      invalid.map((i) => ({ path: i.path, message: i.message })),
+    );
+  }
+  throw new ConflictError(
+    `the spec conflicts with the fleet: ${issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ")}`,
+    issues.map((i) => ({ path: i.path, message: i.message })),
+  );
+}
+
+function planErrorToServiceError(err: unknown): unknown {
+  if (err instanceof PlanError) return err.kind === "not-found" ? new NotFoundError(err.message) : new ConflictError(err.message);
+  return err;
+}

@@ -1,0 +1,151 @@
+/**
+ * Builds the whole service from a configuration: the only place concrete objects are made
+ * (main.ts adds the process concerns: env, signals, exit). Integration tests call it in-process.
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as path from "node:path";
+import { fleetSettings } from "../stacks/spec/fleetSettings";
+import { createApp } from "./app";
+import { ensureBootstrapToken, parseTokens, type TokenEntry } from "./auth/tokens";
+import { prepareStateDir, type ServiceConfig } from "./config";
+import type { FleetDomain } from "./domain";
+import { createAutomationRunner } from "./engine/automationRunner";
+import type { StackRunner } from "./engine/stackRunner";
+import { findPulumiBinDir, projectDir } from "./engine/toolchain";
+import { createFleetDomain } from "./fleetDomain";
+import { createLogger, type Logger } from "./logger";
+import type { LagProbe } from "./metrics";
+import { createActionHandlers, type ActionHandlers } from "./orchestrator/actions";
+import { EventBus } from "./orchestrator/eventBus";
+import { FleetService } from "./orchestrator/fleetService";
+import { Orchestrator } from "./orchestrator/orchestrator";
+import { createChildProcessPlanner, type OfflinePlanner } from "./plan/offlinePlanner";
+import { SqliteStore } from "./store/sqliteStore";
+import type { Store } from "./store/store";
+
+export interface ServiceOverrides {
+  runner?: StackRunner;
+  domain?: FleetDomain;
+  store?: Store;
+  logger?: Logger;
+  handlers?: Partial<ActionHandlers>;
+  lagProbe?: LagProbe;
+  offlinePlanner?: OfflinePlanner;
+  /** Called with where the bootstrap admin token is (when no tokens are configured). */
+  onBootstrapToken?: (file: string, created: boolean) => void;
+}
+
+export interface RunningService {
+  url: string;
+  port: number;
+  server: http.Server;
+  store: Store;
+  orchestrator: Orchestrator;
+  /** Recovered (interrupted) operations at start. */
+  recovered: { operations: string[]; stacks: string[] };
+  /** Graceful stop: no new work, abort running steps (recorded interrupted), close connections and the store. */
+  stop(): Promise<void>;
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(projectDir(), "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "0.0.0";
+  }
+}
+
+function pulumiBin(): { pulumiBinDir?: string } {
+  const dir = findPulumiBinDir();
+  return dir !== undefined ? { pulumiBinDir: dir } : {};
+}
+
+export async function startService(config: ServiceConfig, o: ServiceOverrides = {}): Promise<RunningService> {
+  const engineEnv = prepareStateDir(config);
+  const logger = o.logger ?? createLogger({ level: config.logLevel });
+
+  let tokens: TokenEntry[] = parseTokens(config.apiTokens);
+  if (tokens.length === 0) {
+    const boot = ensureBootstrapToken(config.stateDir);
+    tokens = [boot.entry];
+    (o.onBootstrapToken ?? (() => undefined))(boot.file, boot.created);
+    logger.warn({ file: boot.file }, "ARAGORA_API_TOKENS is empty: using the admin token kept in the state dir");
+  }
+
+  const store = o.store ?? new SqliteStore(path.join(config.stateDir, "aragora.db"));
+  const runner =
+    o.runner ??
+    createAutomationRunner({
+      stateDir: config.stateDir,
+      backendUrl: config.backendUrl,
+      ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : { passphraseFile: config.passphraseFile }),
+      ...pulumiBin(),
+      env: engineEnv,
+      projectDir: projectDir(),
+    });
+  const domain = o.domain ?? createFleetDomain();
+  const bus = new EventBus();
+  const orchestrator = new Orchestrator({
+    store,
+    runner,
+    domain,
+    bus,
+    logger,
+    handlers: createActionHandlers(o.handlers),
+    maxParallel: config.maxParallel,
+  });
+  const fleet = new FleetService({
+    store,
+    domain,
+    orchestrator,
+    settings: fleetSettings.parse({ local: { glbPort: config.localGlbPort } }),
+    localRoot: config.localRoot,
+    defaultProvider: config.defaultProvider,
+    localPortRange: config.localPortRange,
+  });
+  const recovered = await orchestrator.recover();
+
+  const app = createApp({
+    store,
+    fleet,
+    orchestrator,
+    bus,
+    tokens,
+    logger,
+    bodyLimit: config.bodyLimit,
+    version: version(),
+    offlinePlanner: o.offlinePlanner ?? createChildProcessPlanner({ cwd: projectDir() }),
+    lagProbe: o.lagProbe,
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, stateDir: config.stateDir, maxParallel: config.maxParallel, recovered: recovered.operations.length }, "aragora-regions listening");
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info("shutting down: no new work, aborting running steps");
+      const closed = new Promise<void>((resolve) => server.close(() => {
+        resolve();
+      }));
+      server.closeIdleConnections();
+      await orchestrator.shutdown();
+      server.closeAllConnections();
+      await closed;
+      await store.close();
+      logger.info("stopped");
+    })();
+    return stopping;
+  };
+  return { url, port, server, store, orchestrator, recovered, stop };
+}

@@ -1,0 +1,428 @@
+/**
+ * Provider implementations for PostgreSQL on the local target: a server (primary or hot standby)
+ * and a physical replication slot on the primary.
+ *
+ * Layout of a region's `root` (owned by the `postgres` user, 0700):
+ *   data/            PGDATA (postgresql.conf includes aragora.conf, our managed settings)
+ *   postgres.log     server log
+ *   pgpass           standby only: the replicator's password for primary_conninfo (0600)
+ *
+ * Every path and identifier is validated in `check` and again before use.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Client } from "pg";
+import type * as pulumi from "@pulumi/pulumi";
+import {
+  PG_APP_USER,
+  PG_DATABASE,
+  PG_HOST,
+  PG_MANAGED_CONF,
+  PG_MONITOR,
+  PG_REPLICATOR,
+  PG_SUPERUSER,
+  renderPgHba,
+  renderPgpass,
+  renderPostgresConf,
+  renderStandbyAutoConf,
+} from "../render/postgres";
+import { assertInt, assertPgIdentifier, assertPgSize, assertPort, assertRegionName, assertSafePath, assertSecret } from "../names";
+import { changedKeys, errorMessage, type ProcessState } from "./common";
+import {
+  SERVICE_USER,
+  assertTraversable,
+  makeDir,
+  pidAlive,
+  portOpen,
+  readPidFile,
+  removeDir,
+  run,
+  runOk,
+  sleep,
+  stopPid,
+  tail,
+  waitFor,
+  writeFile,
+} from "./proc";
+
+export interface PostgresServerInputs {
+  role: "primary" | "standby";
+  region: string;
+  /** Region's postgres directory (holds data/, logs, pgpass). */
+  root: string;
+  port: number;
+  /** PostgreSQL major version; binaries from /usr/lib/postgresql/<version>/bin. */
+  version: string;
+  walKeepSize: string;
+  maxWalSenders: number;
+  maxReplicationSlots: number;
+  superuserPassword: string;
+  replicatorPassword: string;
+  /** Primary only. */
+  appPassword?: string;
+  monitorPassword?: string;
+  /** Standby only: the primary's port and the slot to stream from. */
+  primaryPort?: number;
+  slot?: string;
+}
+
+export type PostgresServerOutputs = PostgresServerInputs & ProcessState & { dataDir: string; logFile: string; pidFile: string };
+
+const EXPECT = "postgres";
+
+export function binDir(version: string): string {
+  return `/usr/lib/postgresql/${version}/bin`;
+}
+
+function validate(i: PostgresServerInputs): void {
+  if (!["primary", "standby"].includes(i.role)) throw new Error(`role: ${JSON.stringify(i.role)} is not primary or standby`);
+  assertRegionName(i.region);
+  assertSafePath(i.root, "root");
+  assertPort(i.port, "port");
+  if (!/^1[4-7]$/.test(i.version)) throw new Error(`version: ${JSON.stringify(i.version)} is not a supported PostgreSQL major version`);
+  assertPgSize(i.walKeepSize, "walKeepSize");
+  assertInt(i.maxWalSenders, "maxWalSenders", 1, 100);
+  assertInt(i.maxReplicationSlots, "maxReplicationSlots", 1, 100);
+  assertSecret(i.superuserPassword, "superuserPassword");
+  assertSecret(i.replicatorPassword, "replicatorPassword");
+  if (i.role === "primary") {
+    assertSecret(i.appPassword, "appPassword");
+    assertSecret(i.monitorPassword, "monitorPassword");
+  } else {
+    assertPort(i.primaryPort, "primaryPort");
+    assertPgIdentifier(i.slot, "slot");
+  }
+}
+
+function files(i: PostgresServerInputs): { dataDir: string; logFile: string; pidFile: string; pgpass: string } {
+  const dataDir = path.join(i.root, "data");
+  return { dataDir, logFile: path.join(i.root, "postgres.log"), pidFile: path.join(dataDir, "postmaster.pid"), pgpass: path.join(i.root, "pgpass") };
+}
+
+async function state(i: PostgresServerInputs): Promise<ProcessState> {
+  const pid = readPidFile(files(i).pidFile);
+  const running = pidAlive(pid, EXPECT) && (await portOpen(i.port));
+  return { running, pid: running && pid !== undefined ? pid : 0 };
+}
+
+function pgCtl(i: PostgresServerInputs, args: string[], timeoutMs = 90_000): Promise<{ code: number | null; output: string }> {
+  const f = files(i);
+  return run(path.join(binDir(i.version), "pg_ctl"), ["-D", f.dataDir, ...args], { asUser: SERVICE_USER, timeoutMs, logFile: path.join(i.root, "pg_ctl.log") });
+}
+
+async function start(i: PostgresServerInputs): Promise<void> {
+  const f = files(i);
+  // A postmaster killed with SIGKILL leaves children that exit a moment later; retry while they do.
+  let last = "";
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const res = await pgCtl(i, ["-l", f.logFile, "-w", "-t", "60", "start"]);
+    if (res.code === 0 && (await waitFor(() => portOpen(i.port), 5000))) return;
+    last = res.output;
+    await sleep(1000);
+  }
+  throw new Error(`PostgreSQL of ${i.region} did not start: ${last.slice(-800)}\n--- postgres.log ---\n${tail(f.logFile)}`);
+}
+
+async function stop(i: PostgresServerInputs): Promise<void> {
+  const f = files(i);
+  const pid = readPidFile(f.pidFile);
+  if (!pidAlive(pid, EXPECT)) return;
+  await pgCtl(i, ["-m", "fast", "-w", "-t", "30", "stop"], 40_000);
+  await stopPid(pid, EXPECT, "SIGQUIT", 5000);
+}
+
+function client(port: number, user: string, password: string, database: string): Client {
+  return new Client({ host: PG_HOST, port, user, password, database, connectionTimeoutMillis: 5000 });
+}
+
+async function withClient<T>(c: Client, fn: (c: Client) => Promise<T>): Promise<T> {
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Roles, database and table of the app; idempotent (also re-applies passwords). */
+async function bootstrapPrimary(i: PostgresServerInputs): Promise<void> {
+  await withClient(client(i.port, PG_SUPERUSER, i.superuserPassword, "postgres"), async (c) => {
+    const roles: [string, string, string][] = [
+      [PG_REPLICATOR, "REPLICATION LOGIN", i.replicatorPassword],
+      [PG_APP_USER, "LOGIN", i.appPassword ?? ""],
+      [PG_MONITOR, "LOGIN", i.monitorPassword ?? ""],
+    ];
+    for (const [role, attrs, password] of roles) {
+      const exists = await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role]);
+      const verb = exists.rowCount === 0 ? "CREATE" : "ALTER";
+      await c.query(`${verb} ROLE ${role} WITH ${attrs} PASSWORD ${c.escapeLiteral(password)}`);
+    }
+    await c.query(`GRANT pg_monitor TO ${PG_MONITOR}`);
+    const db = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [PG_DATABASE]);
+    if (db.rowCount === 0) await c.query(`CREATE DATABASE ${PG_DATABASE} OWNER ${PG_APP_USER}`);
+  });
+  await withClient(client(i.port, PG_SUPERUSER, i.superuserPassword, PG_DATABASE), async (c) => {
+    await c.query(
+      `CREATE TABLE IF NOT EXISTS debates (
+         id bigserial PRIMARY KEY,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         topic text NOT NULL,
+         body text NOT NULL DEFAULT '',
+         origin_region text NOT NULL
+       )`,
+    );
+    await c.query(`ALTER TABLE debates OWNER TO ${PG_APP_USER}`);
+  });
+}
+
+function managedConf(i: PostgresServerInputs): string {
+  return renderPostgresConf({
+    region: i.region,
+    port: i.port,
+    walKeepSize: i.walKeepSize,
+    maxWalSenders: i.maxWalSenders,
+    maxReplicationSlots: i.maxReplicationSlots,
+    role: i.role,
+  });
+}
+
+/** Writes the managed files; returns true when one of them changed (a running server must restart). */
+function writeConfig(i: PostgresServerInputs): boolean {
+  const f = files(i);
+  let changed = false;
+  const put = (file: string, content: string, mode = 0o600): void => {
+    let old: string | undefined;
+    try {
+      old = fs.readFileSync(file, "utf8");
+    } catch {
+      old = undefined;
+    }
+    if (old === content) return;
+    writeFile(file, content, mode, SERVICE_USER);
+    changed = true;
+  };
+  const mainConf = path.join(f.dataDir, "postgresql.conf");
+  const include = `include '${PG_MANAGED_CONF}'`;
+  const main = fs.readFileSync(mainConf, "utf8");
+  if (!main.split("\n").includes(include)) put(mainConf, `${main.trimEnd()}\n\n# Aragora Regions: managed settings last, so they win.\n${include}\n`);
+  put(path.join(f.dataDir, PG_MANAGED_CONF), managedConf(i));
+  put(path.join(f.dataDir, "pg_hba.conf"), renderPgHba());
+  if (i.role === "standby") {
+    put(f.pgpass, renderPgpass(i.primaryPort ?? 0, i.replicatorPassword));
+    put(
+      path.join(f.dataDir, "postgresql.auto.conf"),
+      renderStandbyAutoConf({ primaryPort: i.primaryPort ?? 0, passfile: f.pgpass, applicationName: i.region, slot: i.slot ?? "" }),
+    );
+  }
+  return changed;
+}
+
+async function initPrimary(i: PostgresServerInputs): Promise<void> {
+  const f = files(i);
+  const pwfile = path.join(i.root, "initdb.pw");
+  writeFile(pwfile, `${i.superuserPassword}\n`, 0o600, SERVICE_USER);
+  try {
+    await runOk("initdb", path.join(binDir(i.version), "initdb"), [
+      "-D", f.dataDir, "-U", PG_SUPERUSER, `--pwfile=${pwfile}`,
+      "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+    ], { asUser: SERVICE_USER });
+  } finally {
+    fs.rmSync(pwfile, { force: true });
+  }
+}
+
+async function baseBackup(i: PostgresServerInputs): Promise<void> {
+  const f = files(i);
+  writeFile(f.pgpass, renderPgpass(i.primaryPort ?? 0, i.replicatorPassword), 0o600, SERVICE_USER);
+  removeDir(f.dataDir);
+  await runOk("pg_basebackup", path.join(binDir(i.version), "pg_basebackup"), [
+    "-h", PG_HOST, "-p", String(i.primaryPort), "-U", PG_REPLICATOR, "-w",
+    "-D", f.dataDir, "-Fp", "-Xs", "-R", "-S", i.slot ?? "", "--checkpoint=fast",
+    "-d", `application_name=${i.region}`,
+  ], { asUser: SERVICE_USER, env: { PGPASSFILE: f.pgpass }, timeoutMs: 300_000 });
+}
+
+/** Waits until the standby's walreceiver streams (best effort: a lagging primary is not an error here). */
+async function waitStreaming(i: PostgresServerInputs): Promise<void> {
+  await waitFor(async () => {
+    try {
+      return await withClient(client(i.port, PG_SUPERUSER, i.superuserPassword, "postgres"), async (c) => {
+        const r = await c.query("SELECT status FROM pg_stat_wal_receiver");
+        return (r.rows[0] as { status?: string } | undefined)?.status === "streaming";
+      });
+    } catch {
+      return false;
+    }
+  }, 15_000, 200);
+}
+
+/** Brings the server to the wanted state on whatever data exists: init or base-backup when missing, (re)write config, start or restart. */
+async function ensure(i: PostgresServerInputs): Promise<PostgresServerOutputs> {
+  validate(i);
+  const f = files(i);
+  if (!fs.existsSync(path.join(binDir(i.version), "postgres"))) {
+    throw new Error(`PostgreSQL ${i.version} is not installed (${binDir(i.version)}); run scripts/toolchain.sh or pick the installed version`);
+  }
+  assertTraversable(i.root, SERVICE_USER);
+  makeDir(i.root, 0o700, SERVICE_USER);
+  const fresh = !fs.existsSync(path.join(f.dataDir, "PG_VERSION"));
+  if (fresh) {
+    if (i.role === "primary") await initPrimary(i);
+    else await baseBackup(i);
+  }
+  const changed = writeConfig(i);
+  const before = await state(i);
+  if (before.running && changed) {
+    await stop(i);
+    await start(i);
+  } else if (!before.running) {
+    await stop(i); // a half-dead postmaster (pid alive, port closed)
+    await start(i);
+  }
+  if (i.role === "primary") await bootstrapPrimary(i);
+  else await waitStreaming(i);
+  const after = await state(i);
+  if (!after.running) throw new Error(`PostgreSQL of ${i.region} is not answering on port ${i.port}: ${tail(f.logFile)}`);
+  return { ...i, ...after, dataDir: f.dataDir, logFile: f.logFile, pidFile: f.pidFile };
+}
+
+const KEYS = [
+  "role", "region", "root", "port", "version", "walKeepSize", "maxWalSenders", "maxReplicationSlots",
+  "superuserPassword", "replicatorPassword", "appPassword", "monitorPassword", "primaryPort", "slot",
+] as const;
+/** Changing these means a different cluster: replace (delete first: same ports and paths). */
+const REPLACE_KEYS = ["role", "root", "version", "region"] as const;
+
+export const postgresServer: pulumi.dynamic.ResourceProvider = {
+  check(_olds: PostgresServerInputs, news: PostgresServerInputs) {
+    try {
+      validate(news);
+      return Promise.resolve({ inputs: news });
+    } catch (err) {
+      return Promise.resolve({ inputs: news, failures: [{ property: "inputs", reason: errorMessage(err) }] });
+    }
+  },
+  async diff(_id: string, olds: PostgresServerOutputs, news: PostgresServerInputs) {
+    const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, KEYS);
+    const replaces = changed.filter((k) => (REPLACE_KEYS as readonly string[]).includes(k));
+    // A dead server is a change too: `up` restarts it on its existing data.
+    const alive = olds.running && (await state(news)).running;
+    return { changes: changed.length > 0 || !alive, replaces, deleteBeforeReplace: true };
+  },
+  async create(inputs: PostgresServerInputs) {
+    const hadData = fs.existsSync(path.join(files(inputs).dataDir, "PG_VERSION"));
+    try {
+      const outs = await ensure(inputs);
+      return { id: `postgres:${inputs.region}:${inputs.root}`, outs };
+    } catch (err) {
+      // Create is transactional: leave nothing half-made behind (data that was already there stays).
+      if (!hadData) {
+        await stop(inputs).catch(() => undefined);
+        removeDir(inputs.root);
+      }
+      throw err;
+    }
+  },
+  async read(id: string, props?: PostgresServerOutputs) {
+    if (props === undefined) return { id };
+    return { id, props: { ...props, ...(await state(props)) } };
+  },
+  async update(_id: string, _olds: PostgresServerOutputs, news: PostgresServerInputs) {
+    return { outs: await ensure(news) };
+  },
+  async delete(_id: string, props: PostgresServerOutputs) {
+    validate(props);
+    await stop(props);
+    removeDir(props.root);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Replication slot: created on the primary by the replica region's stack, dropped with it.
+
+export interface ReplicationSlotInputs {
+  primaryPort: number;
+  slot: string;
+  /** The replicator's password (slot functions need REPLICATION). */
+  password: string;
+}
+export type ReplicationSlotOutputs = ReplicationSlotInputs & { present: boolean };
+
+function validateSlot(i: ReplicationSlotInputs): void {
+  assertPort(i.primaryPort, "primaryPort");
+  assertPgIdentifier(i.slot, "slot");
+  assertSecret(i.password, "password");
+}
+
+function slotClient(i: ReplicationSlotInputs): Client {
+  return client(i.primaryPort, PG_REPLICATOR, i.password, "postgres");
+}
+
+/** Whether the slot exists, or undefined when the primary does not answer. */
+async function slotPresent(i: ReplicationSlotInputs): Promise<boolean | undefined> {
+  try {
+    return await withClient(slotClient(i), async (c) => {
+      const r = await c.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [i.slot]);
+      return (r.rowCount ?? 0) > 0;
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+async function ensureSlot(i: ReplicationSlotInputs): Promise<ReplicationSlotOutputs> {
+  validateSlot(i);
+  await withClient(slotClient(i), async (c) => {
+    const r = await c.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [i.slot]);
+    // immediately_reserve: the slot holds WAL from now on, before the base backup starts.
+    if ((r.rowCount ?? 0) === 0) await c.query("SELECT pg_create_physical_replication_slot($1, true)", [i.slot]);
+  });
+  return { ...i, present: true };
+}
+
+export const replicationSlot: pulumi.dynamic.ResourceProvider = {
+  check(_olds: ReplicationSlotInputs, news: ReplicationSlotInputs) {
+    try {
+      validateSlot(news);
+      return Promise.resolve({ inputs: news });
+    } catch (err) {
+      return Promise.resolve({ inputs: news, failures: [{ property: "inputs", reason: errorMessage(err) }] });
+    }
+  },
+  async diff(_id: string, olds: ReplicationSlotOutputs, news: ReplicationSlotInputs) {
+    const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, ["primaryPort", "slot", "password"]);
+    const replaces = changed.filter((k) => k === "primaryPort" || k === "slot");
+    const present = olds.present && (await slotPresent(news)) !== false;
+    return { changes: changed.length > 0 || !present, replaces, deleteBeforeReplace: true };
+  },
+  async create(inputs: ReplicationSlotInputs) {
+    return { id: `slot:${inputs.primaryPort}:${inputs.slot}`, outs: await ensureSlot(inputs) };
+  },
+  async read(id: string, props?: ReplicationSlotOutputs) {
+    if (props === undefined) return { id };
+    const present = await slotPresent(props);
+    // The primary not answering says nothing about the slot: keep what we knew.
+    return { id, props: { ...props, present: present ?? props.present } };
+  },
+  async update(_id: string, _olds: ReplicationSlotOutputs, news: ReplicationSlotInputs) {
+    return { outs: await ensureSlot(news) };
+  },
+  async delete(_id: string, props: ReplicationSlotOutputs) {
+    validateSlot(props);
+    if (!(await portOpen(props.primaryPort))) {
+      throw new Error(
+        `cannot drop replication slot ${props.slot}: the primary's PostgreSQL (port ${props.primaryPort}) is not running. ` +
+          `Start it (pulumi up of the primary region) and destroy again`,
+      );
+    }
+    // The standby stops first (it depends on the slot), but its walsender may take a moment to go.
+    const gone = await waitFor(async () => {
+      return withClient(slotClient(props), async (c) => {
+        await c.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [props.slot]);
+        const r = await c.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [props.slot]);
+        return (r.rowCount ?? 0) === 0;
+      });
+    }, 20_000, 250);
+    if (!gone) throw new Error(`replication slot ${props.slot} on port ${props.primaryPort} is still active; stop its standby first`);
+  },
+};

@@ -1,0 +1,232 @@
+/**
+ * Provider implementations for Redis and Sentinel on the local target. Both run as daemons
+ * (`daemonize yes`, own pidfile) under the region's directory and outlive the engine.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { SENTINEL_MASTER_NAME, renderRedisConf, renderSentinelConf } from "../render/redis";
+import { assertInt, assertPort, assertSafePath, assertSecret } from "../names";
+import { changedKeys, errorMessage, type ProcessState } from "./common";
+import { makeDir, pidAlive, portOpen, readPidFile, removeDir, runOk, stopPid, tail, waitFor, writeFile } from "./proc";
+import { parseInfo, redisCommands } from "./resp";
+
+// ---------------------------------------------------------------------------------------------
+// Redis server
+
+export interface RedisServerInputs {
+  region: string;
+  dir: string;
+  port: number;
+  password: string;
+  /** The primary's Redis port in a replica region. */
+  replicaOfPort?: number;
+  replTimeoutSec: number;
+  replPingReplicaPeriodSec: number;
+}
+export type RedisServerOutputs = RedisServerInputs & ProcessState & { pidFile: string; logFile: string };
+
+function validateRedis(i: RedisServerInputs): void {
+  assertSafePath(i.dir, "dir");
+  assertPort(i.port, "port");
+  assertSecret(i.password, "password");
+  if (i.replicaOfPort !== undefined) assertPort(i.replicaOfPort, "replicaOfPort");
+  assertInt(i.replTimeoutSec, "replTimeoutSec", 10, 3600);
+  assertInt(i.replPingReplicaPeriodSec, "replPingReplicaPeriodSec", 1, 600);
+}
+
+async function redisState(pidFile: string, port: number, expect: string): Promise<ProcessState> {
+  const pid = readPidFile(pidFile);
+  const running = pidAlive(pid, expect) && (await portOpen(port));
+  return { running, pid: running && pid !== undefined ? pid : 0 };
+}
+
+async function redisPing(port: number, password?: string): Promise<boolean> {
+  try {
+    const cmds = password !== undefined ? [["AUTH", password], ["PING"]] : [["PING"]];
+    const r = await redisCommands(port, cmds, 1000);
+    return r[r.length - 1] === "PONG";
+  } catch {
+    return false;
+  }
+}
+
+/** Writes `file` when its content differs; returns whether it did. */
+function putIfChanged(file: string, content: string): boolean {
+  try {
+    if (fs.readFileSync(file, "utf8") === content) return false;
+  } catch {
+    /* missing */
+  }
+  writeFile(file, content, 0o600);
+  return true;
+}
+
+async function ensureRedis(i: RedisServerInputs): Promise<RedisServerOutputs> {
+  validateRedis(i);
+  makeDir(i.dir, 0o700);
+  const conf = path.join(i.dir, "redis.conf");
+  const pidFile = path.join(i.dir, "redis.pid");
+  const logFile = path.join(i.dir, "redis.log");
+  const content = renderRedisConf({
+    dir: i.dir, port: i.port, password: i.password, replTimeoutSec: i.replTimeoutSec, replPingReplicaPeriodSec: i.replPingReplicaPeriodSec,
+    ...(i.replicaOfPort !== undefined ? { replicaOfPort: i.replicaOfPort } : {}),
+  });
+  const before = await redisState(pidFile, i.port, "redis-server");
+  const changed = putIfChanged(conf, content);
+  if (before.running && changed) await stopPid(before.pid, "redis-server");
+  if (!before.running || changed) {
+    await stopPid(readPidFile(pidFile), "redis-server"); // half-dead (pid alive, port closed)
+    await runOk("redis-server", "redis-server", [conf], { cwd: i.dir, logFile: path.join(i.dir, "start.log"), timeoutMs: 30_000 });
+    if (!(await waitFor(() => redisPing(i.port, i.password), 15_000))) {
+      throw new Error(`Redis of ${i.region} did not answer on port ${i.port}: ${tail(logFile)}`);
+    }
+  }
+  if (i.replicaOfPort !== undefined) {
+    // Best effort: with repl-diskless-sync-delay 0 the link is up within a second or two.
+    await waitFor(async () => {
+      try {
+        const [, info] = await redisCommands(i.port, [["AUTH", i.password], ["INFO", "replication"]], 1000);
+        return parseInfo(String(info))["master_link_status"] === "up";
+      } catch {
+        return false;
+      }
+    }, 15_000, 200);
+  }
+  return { ...i, ...(await redisState(pidFile, i.port, "redis-server")), pidFile, logFile };
+}
+
+const REDIS_KEYS = ["region", "dir", "port", "password", "replicaOfPort", "replTimeoutSec", "replPingReplicaPeriodSec"] as const;
+
+function checker<T>(validate: (i: T) => void) {
+  return (_olds: T, news: T) => {
+    try {
+      validate(news);
+      return Promise.resolve({ inputs: news });
+    } catch (err) {
+      return Promise.resolve({ inputs: news, failures: [{ property: "inputs", reason: errorMessage(err) }] });
+    }
+  };
+}
+
+export const redisServer: pulumi.dynamic.ResourceProvider = {
+  check: checker(validateRedis),
+  async diff(_id: string, olds: RedisServerOutputs, news: RedisServerInputs) {
+    const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, REDIS_KEYS);
+    const alive = olds.running && (await redisState(olds.pidFile, news.port, "redis-server")).running;
+    return { changes: changed.length > 0 || !alive, replaces: changed.filter((k) => k === "dir"), deleteBeforeReplace: true };
+  },
+  async create(inputs: RedisServerInputs) {
+    try {
+      return { id: `redis:${inputs.dir}`, outs: await ensureRedis(inputs) };
+    } catch (err) {
+      await stopPid(readPidFile(path.join(inputs.dir, "redis.pid")), "redis-server").catch(() => undefined);
+      removeDir(inputs.dir);
+      throw err;
+    }
+  },
+  async read(id: string, props?: RedisServerOutputs) {
+    if (props === undefined) return { id };
+    return { id, props: { ...props, ...(await redisState(props.pidFile, props.port, "redis-server")) } };
+  },
+  async update(_id: string, _olds: RedisServerOutputs, news: RedisServerInputs) {
+    return { outs: await ensureRedis(news) };
+  },
+  async delete(_id: string, props: RedisServerOutputs) {
+    validateRedis(props);
+    await stopPid(readPidFile(path.join(props.dir, "redis.pid")), "redis-server");
+    removeDir(props.dir);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Sentinel
+
+export interface SentinelInputs {
+  region: string;
+  dir: string;
+  port: number;
+  masterPort: number;
+  password: string;
+  quorum: number;
+  downAfterMs: number;
+  failoverTimeoutMs: number;
+  parallelSyncs: number;
+}
+export type SentinelOutputs = SentinelInputs & ProcessState & { pidFile: string; logFile: string; masterName: string };
+
+function validateSentinel(i: SentinelInputs): void {
+  assertSafePath(i.dir, "dir");
+  assertPort(i.port, "port");
+  assertPort(i.masterPort, "masterPort");
+  assertSecret(i.password, "password");
+  assertInt(i.quorum, "quorum", 1, 10);
+  assertInt(i.downAfterMs, "downAfterMs", 100, 3_600_000);
+  assertInt(i.failoverTimeoutMs, "failoverTimeoutMs", 1000, 86_400_000);
+  assertInt(i.parallelSyncs, "parallelSyncs", 1, 16);
+}
+
+const SENTINEL_KEYS = ["region", "dir", "port", "masterPort", "password", "quorum", "downAfterMs", "failoverTimeoutMs", "parallelSyncs"] as const;
+
+/**
+ * Sentinel owns its config file once started (myid, epochs, known replicas, failovers), so it is
+ * written only on create or when our inputs changed; a dead sentinel restarts on its own file.
+ */
+async function ensureSentinel(i: SentinelInputs, inputsChanged: boolean): Promise<SentinelOutputs> {
+  validateSentinel(i);
+  makeDir(i.dir, 0o700);
+  const conf = path.join(i.dir, "sentinel.conf");
+  const pidFile = path.join(i.dir, "sentinel.pid");
+  const logFile = path.join(i.dir, "sentinel.log");
+  const before = await redisState(pidFile, i.port, "sentinel");
+  const rewrite = inputsChanged || !fs.existsSync(conf);
+  if (rewrite && before.running) await stopPid(before.pid, "sentinel");
+  if (rewrite) writeFile(conf, renderSentinelConf(i), 0o600);
+  if (rewrite || !before.running) {
+    await stopPid(readPidFile(pidFile), "sentinel");
+    await runOk("redis-sentinel", "redis-sentinel", [conf], { cwd: i.dir, logFile: path.join(i.dir, "start.log"), timeoutMs: 30_000 });
+    const ok = await waitFor(async () => {
+      try {
+        const [addr] = await redisCommands(i.port, [["SENTINEL", "get-master-addr-by-name", SENTINEL_MASTER_NAME]], 1000);
+        return Array.isArray(addr) && addr.length === 2;
+      } catch {
+        return false;
+      }
+    }, 15_000);
+    if (!ok) throw new Error(`Sentinel of ${i.region} did not answer on port ${i.port}: ${tail(logFile)}`);
+  }
+  return { ...i, ...(await redisState(pidFile, i.port, "sentinel")), pidFile, logFile, masterName: SENTINEL_MASTER_NAME };
+}
+
+export const sentinel: pulumi.dynamic.ResourceProvider = {
+  check: checker(validateSentinel),
+  async diff(_id: string, olds: SentinelOutputs, news: SentinelInputs) {
+    const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, SENTINEL_KEYS);
+    const alive = olds.running && (await redisState(olds.pidFile, news.port, "sentinel")).running;
+    return { changes: changed.length > 0 || !alive, replaces: changed.filter((k) => k === "dir"), deleteBeforeReplace: true };
+  },
+  async create(inputs: SentinelInputs) {
+    try {
+      return { id: `sentinel:${inputs.dir}`, outs: await ensureSentinel(inputs, true) };
+    } catch (err) {
+      await stopPid(readPidFile(path.join(inputs.dir, "sentinel.pid")), "sentinel").catch(() => undefined);
+      removeDir(inputs.dir);
+      throw err;
+    }
+  },
+  async read(id: string, props?: SentinelOutputs) {
+    if (props === undefined) return { id };
+    return { id, props: { ...props, ...(await redisState(props.pidFile, props.port, "sentinel")) } };
+  },
+  async update(_id: string, olds: SentinelOutputs, news: SentinelInputs) {
+    const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, SENTINEL_KEYS);
+    return { outs: await ensureSentinel(news, changed.length > 0) };
+  },
+  async delete(_id: string, props: SentinelOutputs) {
+    validateSentinel(props);
+    await stopPid(readPidFile(path.join(props.dir, "sentinel.pid")), "sentinel");
+    removeDir(props.dir);
+  },
+};
+
+export { checker };

@@ -199,7 +199,11 @@ class AutomationRunner implements StackRunner {
       const onEvent = (e: PulumiEngineEvent): void => {
         const mapped = mapEvent(e);
         if (!mapped) return;
-        if (mapped.urn && mapped.op && isChange(action, e)) changes.push({ urn: mapped.urn, op: mapped.op });
+        if (mapped.urn && mapped.op && isChange(action, e)) {
+          const md = e.resOutputsEvent?.metadata;
+          const keys = action === "refresh" && md ? driftedKeys(md) : [];
+          changes.push({ urn: mapped.urn, op: mapped.op, ...(keys.length > 0 ? { keys } : {}) });
+        }
         if (mapped.severity === "error") errors.push(mapped.message);
         opts?.onEvent?.(mapped);
       };
@@ -322,8 +326,9 @@ function isChange(action: StepAction, e: PulumiEngineEvent): boolean {
   if (!md) return false;
   if (md.type === "pulumi:pulumi:Stack") return false;
   if (action === "refresh") {
-    // A refresh reports each resource as op "refresh"; drift shows up as a non-empty diff.
-    return Boolean(e.resOutputsEvent) && ((md.diffs?.length ?? 0) > 0 || Object.keys(md.detailedDiff ?? {}).length > 0);
+    // The engine reports a refreshed resource as op "same" when its inputs still match, even when
+    // the real state (its outputs) moved: drift is any output that differs from the recorded one.
+    return Boolean(e.resOutputsEvent) && (md.op !== "same" || driftedKeys(md).length > 0);
   }
   return Boolean(e.resourcePreEvent) && CHANGING_OPS.has(md.op);
 }
@@ -347,7 +352,8 @@ export function mapEvent(e: PulumiEngineEvent): EngineEvent | undefined {
   }
   if (e.resOutputsEvent) {
     const md = e.resOutputsEvent.metadata;
-    const diffs = md.diffs && md.diffs.length > 0 ? ` (changed: ${md.diffs.join(", ")})` : "";
+    const changed = md.diffs && md.diffs.length > 0 ? md.diffs : md.op === "refresh" || md.op === "same" ? driftedKeys(md) : [];
+    const diffs = changed.length > 0 ? ` (changed: ${changed.join(", ")})` : "";
     return { kind: "resOutputs", message: `${md.op} ${md.type} ${lastSegment(md.urn)} done${diffs}`, urn: md.urn, op: md.op, severity: "info" };
   }
   if (e.resOpFailedEvent) {
@@ -363,6 +369,14 @@ export function mapEvent(e: PulumiEngineEvent): EngineEvent | undefined {
   }
   if (e.cancelEvent) return { kind: "cancel", message: "cancelled", severity: "warning" };
   return undefined;
+}
+
+/** Output keys whose refreshed value differs from the recorded one (names only, never values). */
+function driftedKeys(md: { old?: { outputs?: Record<string, unknown> }; new?: { outputs?: Record<string, unknown> } }): string[] {
+  const before = md.old?.outputs ?? {};
+  const after = md.new?.outputs ?? {};
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((k) => k !== "__provider" && JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
 }
 
 function lastSegment(urn: string): string {

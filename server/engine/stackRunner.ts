@@ -39,8 +39,11 @@ export interface StepResult {
   summary: ChangeSummary;
   /** Outputs after the step (empty after destroy). Secret values are still present: mask before they leave the service. */
   outputs: StackOutputs;
-  /** For refresh/preview: resources whose state differs from what was recorded (URN and operation). */
-  changes: { urn: string; op: string }[];
+  /**
+   * Resources this step changed or would change (up/preview/destroy), or, for refresh, resources
+   * whose real state drifted from the recorded one, with the names of the drifted outputs.
+   */
+  changes: { urn: string; op: string; keys?: string[] }[];
   durationMs: number;
 }
 

@@ -8,7 +8,7 @@ import type { StackOutputs } from "./engine/stackRunner";
 
 export const MASK = "[secret]";
 
-const SECRET_KEY = /(pass(word)?|secret|token|kubeconfig|credential|private[-_]?key|connection(url|string)|database[-_]?url|redis[-_]?url|_url$|url$)/i;
+const SECRET_KEY = /(pass(word|phrase)?$|password|secret|token|kubeconfig|credential|private[-_]?key|connection[-_]?(url|string)|database[-_]?url|redis[-_]?url|dsn$)/i;
 
 /** Does this key name a value that must never leave the service? */
 export function isSecretKey(key: string): boolean {

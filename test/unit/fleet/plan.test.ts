@@ -249,15 +249,15 @@ describe("fingerprint and stackInputs", () => {
 
 describe("PlanError kinds", () => {
   const specs = threeSpecs;
-  it.each<[string, () => unknown, "not-found" | "conflict"]>([
-    ["add existing", () => planOperation(stateOf(specs()), { kind: "add", spec: specs()[0]! }, {}), "conflict"],
-    ["update unknown", () => planOperation(stateOf(specs().slice(0, 2)), { kind: "update", spec: specs()[2]! }, {}), "not-found"],
-    ["remove primary", () => planOperation(stateOf(specs()), { kind: "remove", name: "us-east-1" }, {}), "conflict"],
-    ["remove unknown", () => planOperation(stateOf(specs()), { kind: "remove", name: "zz-top" }, {}), "not-found"],
-    ["failover to primary", () => planOperation(stateOf(specs()), { kind: "failover", to: "us-east-1" }, {}), "conflict"],
-    ["failover unknown", () => planOperation(stateOf(specs()), { kind: "failover", to: "zz-top" }, {}), "not-found"],
-    ["preview unknown", () => planOperation(stateOf(specs()), { kind: "preview", name: "zz-top" }, {}), "not-found"],
-  ])("when planning %s, then a PlanError of kind %s is thrown", (_case, run, kind) => {
+  it.each<[string, "not-found" | "conflict", () => unknown]>([
+    ["add existing", "conflict", () => planOperation(stateOf(specs()), { kind: "add", spec: specs()[0]! }, {})],
+    ["update unknown", "not-found", () => planOperation(stateOf(specs().slice(0, 2)), { kind: "update", spec: specs()[2]! }, {})],
+    ["remove primary", "conflict", () => planOperation(stateOf(specs()), { kind: "remove", name: "us-east-1" }, {})],
+    ["remove unknown", "not-found", () => planOperation(stateOf(specs()), { kind: "remove", name: "zz-top" }, {})],
+    ["failover to primary", "conflict", () => planOperation(stateOf(specs()), { kind: "failover", to: "us-east-1" }, {})],
+    ["failover unknown", "not-found", () => planOperation(stateOf(specs()), { kind: "failover", to: "zz-top" }, {})],
+    ["preview unknown", "not-found", () => planOperation(stateOf(specs()), { kind: "preview", name: "zz-top" }, {})],
+  ])("when planning %s, then a PlanError of kind %s is thrown", (_case, kind, run) => {
     let caught: unknown;
     try {
       run();

@@ -1,0 +1,392 @@
+/**
+ * `npm run bench`: how fast the service turns specs into running regions on the local target, and
+ * how little it costs when nothing changed. Prints a table and writes bench/results.json.
+ *
+ * Every figure comes from one run on this machine; compare the ratios, not the absolute numbers
+ * (shared machines are noisy). Sections:
+ *   1. rollout of 3 regions + global, ARAGORA_MAX_PARALLEL=4 and =1
+ *   2. no-op reconcile of unchanged fleets of 1, 3 and 5 regions
+ *   3. API latency and throughput (GET /regions, GET /operations/{id}) idle and during an operation
+ *   4. footprint: peak RSS of the service and of the engine processes during a rollout
+ *   5. engine overhead: inline up of an empty program; no-change up of a local region stack
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import autocannon from "autocannon";
+import { createAutomationRunner } from "../server/engine/automationRunner";
+import { findPulumiBinDir, projectDir } from "../server/engine/toolchain";
+import { regionProgram } from "../stacks/region";
+import { regionStackConfigValues } from "../stacks/config";
+import { regionStackConfig } from "../stacks/spec/stackConfig";
+
+const ROOT = projectDir();
+const TOKEN = "bench-admin-" + Math.random().toString(36).slice(2);
+const SPECS = [
+  { name: "us-east-1", primary: true, app: { replicas: 2 } },
+  { name: "eu-west-1", app: { replicas: 2 } },
+  { name: "ap-south-1", app: { replicas: 2 } },
+  { name: "sa-east-1", app: { replicas: 2 } },
+  { name: "ca-central-1", app: { replicas: 2 } },
+];
+
+interface StepView { id: string; stack: string; action: string; status: string; startedAt?: string; finishedAt?: string; durationMs?: number }
+interface OperationView { id: string; kind: string; status: string; createdAt: string; startedAt?: string; finishedAt?: string; steps: StepView[]; error?: { message: string } }
+
+// ------------------------------------------------------------------------------------------------
+// A service under test: `node dist/server/main.js` with its own state dir and ports.
+
+class Service {
+  private proc?: ChildProcess;
+  readonly url: string;
+  private rssPeak = 0;
+  private enginePeak = 0;
+  private sampler?: NodeJS.Timeout;
+  readonly log: string[] = [];
+
+  constructor(readonly stateDir: string, readonly port: number, readonly env: Record<string, string>) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  async start(): Promise<void> {
+    const proc = spawn(process.execPath, [path.join(ROOT, "dist/server/main.js")], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(this.port), HOST: "127.0.0.1", ARAGORA_STATE_DIR: this.stateDir, ARAGORA_API_TOKENS: `bench:admin:${TOKEN}`, ARAGORA_LOG_LEVEL: "warn", ...this.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.proc = proc;
+    proc.stdout.on("data", (d: Buffer) => this.log.push(d.toString()));
+    proc.stderr.on("data", (d: Buffer) => this.log.push(d.toString()));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`service exited: ${this.log.join("").slice(-2000)}`);
+      try {
+        const r = await fetch(`${this.url}/health`);
+        if (r.ok) break;
+      } catch { /* not yet */ }
+      if (Date.now() > deadline) throw new Error("service did not start within 60 s");
+      await sleep(200);
+    }
+    this.sampler = setInterval(() => { this.sample(); }, 250);
+  }
+
+  /** Peak RSS of the service (VmHWM) and of its descendants (engine CLI, language/dynamic-provider hosts). */
+  private sample(): void {
+    const pid = this.proc?.pid;
+    if (!pid) return;
+    this.rssPeak = Math.max(this.rssPeak, readKb(pid, "VmHWM"));
+    const total = descendants(pid).reduce((sum, p) => sum + readKb(p, "VmRSS"), 0);
+    this.enginePeak = Math.max(this.enginePeak, total);
+  }
+
+  resetPeaks(): void {
+    this.enginePeak = 0;
+  }
+
+  peaks(): { serviceMb: number; engineMb: number } {
+    this.sample();
+    return { serviceMb: round(this.rssPeak / 1024), engineMb: round(this.enginePeak / 1024) };
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the response shape
+  async api<T>(method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const r = await fetch(this.url + p, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await r.text();
+    return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  async submit(method: string, p: string, body?: unknown): Promise<string> {
+    const r = await this.api<{ operation?: { id: string }; error?: { message: string } }>(method, p, body);
+    if (r.status !== 202 || !r.body.operation) throw new Error(`${method} ${p} → ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.operation.id;
+  }
+
+  async wait(id: string, timeoutMs = 900_000): Promise<OperationView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.api<OperationView>("GET", `/operations/${id}`);
+      if (["succeeded", "failed", "cancelled", "interrupted"].includes(r.body.status)) {
+        if (r.body.status !== "succeeded") throw new Error(`operation ${id} ${r.body.status}: ${JSON.stringify(r.body.error ?? r.body.steps.filter((s) => s.status === "failed"))}`);
+        return r.body;
+      }
+      if (Date.now() > deadline) throw new Error(`operation ${id} still ${r.body.status}`);
+      await sleep(250);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.sampler) clearInterval(this.sampler);
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise<void>((r) => proc.once("exit", () => { r(); }));
+    proc.kill("SIGTERM");
+    await Promise.race([exited, sleep(20_000)]);
+    if ((proc.exitCode as number | null) === null) proc.kill("SIGKILL");
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+
+async function rollout(maxParallel: number, portBase: number): Promise<Record<string, number>> {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `aragora-bench-p${maxParallel}-`));
+  const svc = new Service(stateDir, await freePort(), {
+    ARAGORA_MAX_PARALLEL: String(maxParallel),
+    ARAGORA_LOCAL_PORT_RANGE: `${portBase}-${portBase + 999}`,
+    ARAGORA_GLB_PORT: String(portBase + 1000),
+  });
+  await svc.start();
+  try {
+    const t0 = Date.now();
+    const op = await svc.wait(await svc.submit("PUT", "/fleet", { regions: SPECS.slice(0, 3) }));
+    const wall = Date.now() - t0;
+    const steps = op.steps.filter((s) => s.status === "succeeded");
+    const dur = (stack: string) => steps.find((s) => s.stack === stack)?.durationMs ?? 0;
+    const sum = steps.reduce((a, s) => a + (s.durationMs ?? 0), 0);
+    const critical = dur("us-east-1") + Math.max(dur("eu-west-1"), dur("ap-south-1")) + dur("global");
+    const peaks = svc.peaks();
+    return { wallMs: wall, sumOfStepsMs: sum, criticalPathMs: critical, efficiency: round(critical / wall, 3), serviceRssMb: peaks.serviceMb, engineRssMb: peaks.engineMb };
+  } finally {
+    await teardown(svc);
+  }
+}
+
+async function noopReconcile(portBase: number): Promise<Record<string, number>> {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-bench-noop-"));
+  const svc = new Service(stateDir, await freePort(), {
+    ARAGORA_MAX_PARALLEL: "4",
+    ARAGORA_LOCAL_PORT_RANGE: `${portBase}-${portBase + 999}`,
+    ARAGORA_GLB_PORT: String(portBase + 1000),
+  });
+  await svc.start();
+  const out: Record<string, number> = {};
+  try {
+    for (const size of [1, 3, 5]) {
+      await svc.wait(await svc.submit("PUT", "/fleet", { regions: SPECS.slice(0, size) }));
+      const runs: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t0 = Date.now();
+        await svc.wait(await svc.submit("POST", "/fleet/reconcile"));
+        runs.push(Date.now() - t0);
+      }
+      out[`regions${size}Ms`] = median(runs);
+    }
+    out["ratio5to1"] = round((out["regions5Ms"] ?? 0) / (out["regions1Ms"] ?? 1), 2);
+    return out;
+  } finally {
+    await teardown(svc);
+  }
+}
+
+async function apiLoad(portBase: number): Promise<Record<string, number>> {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-bench-api-"));
+  const svc = new Service(stateDir, await freePort(), {
+    ARAGORA_MAX_PARALLEL: "4",
+    ARAGORA_LOCAL_PORT_RANGE: `${portBase}-${portBase + 999}`,
+    ARAGORA_GLB_PORT: String(portBase + 1000),
+  });
+  await svc.start();
+  const out: Record<string, number> = {};
+  try {
+    const first = await svc.wait(await svc.submit("POST", "/regions", SPECS[0]));
+    const load = async (label: string) => {
+      for (const [name, p] of [["regions", "/regions"], ["operation", `/operations/${first.id}`]] as const) {
+        const r = await autocannon({
+          url: svc.url + p,
+          headers: { authorization: `Bearer ${TOKEN}` },
+          connections: 4,
+          overallRate: 200,
+          duration: 8,
+        });
+        out[`${label}_${name}_p50Ms`] = r.latency.p50;
+        out[`${label}_${name}_p99Ms`] = r.latency.p99;
+        out[`${label}_${name}_rps`] = round(r.requests.average, 1);
+        out[`${label}_${name}_non2xx`] = r.non2xx + r.errors;
+      }
+    };
+    await load("idle");
+    const busy = await svc.submit("POST", "/regions", SPECS[1]);
+    await sleep(1000);
+    await load("busy");
+    const status = (await svc.api<OperationView>("GET", `/operations/${busy}`)).body.status;
+    out["busy_operationStillRunningAfterLoad"] = status === "running" ? 1 : 0;
+    await svc.wait(busy);
+    return out;
+  } finally {
+    await teardown(svc);
+  }
+}
+
+async function engineOverhead(portBase: number): Promise<Record<string, number>> {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-bench-engine-"));
+  const svc = new Service(stateDir, await freePort(), {
+    ARAGORA_LOCAL_PORT_RANGE: `${portBase}-${portBase + 999}`,
+    ARAGORA_GLB_PORT: String(portBase + 1000),
+  });
+  await svc.start();
+  const out: Record<string, number> = {};
+  try {
+    await svc.wait(await svc.submit("POST", "/regions", SPECS[0]));
+  } finally {
+    await svc.stop();
+  }
+  const bin = findPulumiBinDir();
+  const runner = createAutomationRunner({
+    stateDir,
+    projectDir: ROOT,
+    passphraseFile: path.join(stateDir, "passphrase"),
+    ...(bin ? { pulumiBinDir: bin } : {}),
+  });
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = Date.now();
+    await runner.up({ stack: "bench-empty", program: () => Promise.resolve({}), config: {} });
+    runs.push(Date.now() - t0);
+  }
+  out["emptyUpMs"] = median(runs);
+  await runner.destroy({ stack: "bench-empty", program: () => Promise.resolve({}), config: {} });
+  // A no-change up of the local region stack, from exactly the config the service applied.
+  const cfgText = fs.readFileSync(path.join(stateDir, "stacks", "Pulumi.us-east-1.yaml"), "utf8");
+  const cfg = regionStackConfig.parse({ region: JSON.parse(yamlValue(cfgText, "aragora:region")), fleet: JSON.parse(yamlValue(cfgText, "aragora:fleet")) });
+  const t0 = Date.now();
+  const res = await runner.up({ stack: "us-east-1", program: regionProgram(cfg), config: regionStackConfigValues(cfg) });
+  out["noChangeRegionUpMs"] = Date.now() - t0;
+  out["noChangeRegionUpChanged"] = Object.entries(res.summary).filter(([k]) => k !== "same").reduce((a, [, n]) => a + n, 0);
+  await svc.start();
+  await teardown(svc);
+  return out;
+}
+
+/** Remove every region (replicas first, then the primary) and stop the service. */
+async function teardown(svc: Service): Promise<void> {
+  try {
+    const regions = (await svc.api<{ name: string; primary: boolean }[] | { regions: { name: string; primary: boolean }[] }>("GET", "/regions")).body;
+    const list = Array.isArray(regions) ? regions : regions.regions;
+    for (const r of [...list.filter((x) => !x.primary), ...list.filter((x) => x.primary)]) {
+      await svc.wait(await svc.submit("DELETE", `/regions/${r.name}${r.primary ? "?force=true" : ""}`));
+    }
+  } catch (err) {
+    console.error("teardown:", err instanceof Error ? err.message : err);
+  } finally {
+    await svc.stop();
+    fs.rmSync(svc.stateDir, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const results: Record<string, Record<string, number>> = {};
+  const only = process.argv.slice(2);
+  const run = async (name: string, fn: () => Promise<Record<string, number>>) => {
+    if (only.length > 0 && !only.includes(name)) return;
+    process.stderr.write(`[bench] ${name}…\n`);
+    const t0 = Date.now();
+    results[name] = await fn();
+    process.stderr.write(`[bench] ${name} done in ${round((Date.now() - t0) / 1000, 1)} s\n`);
+  };
+  await run("engine", () => engineOverhead(41000));
+  await run("rolloutParallel4", () => rollout(4, 42000));
+  await run("rolloutParallel1", () => rollout(1, 43000));
+  await run("noopReconcile", () => noopReconcile(44000));
+  await run("api", () => apiLoad(45000));
+
+  const p4 = results["rolloutParallel4"];
+  const p1 = results["rolloutParallel1"];
+  const noop = results["noopReconcile"];
+  const api = results["api"];
+  const targets: { target: string; figure: string; met: boolean }[] = [];
+  if (p4) targets.push({ target: "rollout efficiency >= 0.85 (MAX_PARALLEL=4)", figure: String(p4["efficiency"]), met: (p4["efficiency"] ?? 0) >= 0.85 });
+  if (p4 && p1) {
+    const ratio = round((p4["wallMs"] ?? 0) / (p1["wallMs"] ?? 1), 3);
+    targets.push({ target: "parallel wall <= 0.6 x MAX_PARALLEL=1 wall", figure: String(ratio), met: ratio <= 0.6 });
+  }
+  if (noop) {
+    targets.push({ target: "no-op reconcile of 5 regions <= 2 s", figure: `${noop["regions5Ms"]} ms`, met: (noop["regions5Ms"] ?? Infinity) <= 2000 });
+    targets.push({ target: "no-op reconcile 5 regions <= 1.5 x 1 region", figure: String(noop["ratio5to1"]), met: (noop["ratio5to1"] ?? Infinity) <= 1.5 });
+  }
+  if (api) {
+    const p99 = Math.max(api["busy_regions_p99Ms"] ?? Infinity, api["busy_operation_p99Ms"] ?? Infinity);
+    targets.push({ target: "API p99 <= 20 ms at 200 req/s during an operation", figure: `${p99} ms`, met: p99 <= 20 });
+  }
+  if (p4) targets.push({ target: "service RSS <= 250 MB during a rollout", figure: `${p4["serviceRssMb"]} MB`, met: (p4["serviceRssMb"] ?? Infinity) <= 250 });
+
+  const file = path.join(ROOT, "bench", "results.json");
+  fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, results, targets }, null, 2) + "\n");
+  for (const [section, figures] of Object.entries(results)) {
+    console.log(`\n${section}`);
+    for (const [k, v] of Object.entries(figures)) console.log(`  ${k.padEnd(40)} ${v}`);
+  }
+  console.log("\ntargets");
+  for (const t of targets) console.log(`  ${t.met ? "MET " : "MISS"}  ${t.target.padEnd(52)} ${t.figure}`);
+  console.log(`\nwritten to bench/results.json`);
+}
+
+// ------------------------------------------------------------------------------------------------
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+function round(n: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+function readKb(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch { /* gone */ }
+  }
+  const out: number[] = [];
+  const stack = [...(children.get(root) ?? [])];
+  while (stack.length > 0) {
+    const p = stack.pop() as number;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => { resolve(typeof addr === "object" && addr ? addr.port : 0); });
+    });
+  });
+}
+function yamlValue(text: string, key: string): string {
+  const line = text.split("\n").find((l) => l.trim().startsWith(`${key}:`));
+  if (!line) throw new Error(`no ${key} in stack config`);
+  const raw = line.slice(line.indexOf(":", line.indexOf(key) + key.length) + 1).trim();
+  return raw.startsWith("'") ? raw.slice(1, -1).replace(/''/g, "'") : raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -18,7 +18,7 @@ export function isSecretKey(key: string): boolean {
 /** Removes credentials from free text (engine messages, error strings). */
 export function scrubText(text: string): string {
   return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s'"]+):[^@\s'"]+@/gi, `$1:${MASK}@`)
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s'"]*):[^@\s'"]+@/gi, `$1:${MASK}@`)
     .replace(/((?:pass(?:word)?|secret|token|PGPASSWORD|requirepass|masterauth)\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s,;'"]+)/gi, `$1${MASK}`);
 }
 

@@ -46,7 +46,7 @@ let cached: Json | undefined;
 export function openApiDocument(version: string): Json {
   if (cached) return cached;
   const generated = z.toJSONSchema(registry, { target: "openapi-3.0", uri: (id) => `#/components/schemas/${id}`, unrepresentable: "any" });
-  const input = z.toJSONSchema(regionSpec, { target: "openapi-3.0", io: "input", unrepresentable: "any" }) as Json;
+  const input = z.toJSONSchema(regionSpec, { target: "openapi-3.0", io: "input", unrepresentable: "any", metadata: z.registry() }) as Json;
   const schemas = stripIds({ ...generated.schemas, RegionSpecInput: input }) as Json;
   const body = (id: string): Json => ({ requestBody: { required: true, content: { "application/json": { schema: ref(id) } } } });
   cached = {

@@ -166,6 +166,7 @@ export const auditView = z
   .meta({ id: "AuditEntry" });
 export const auditList = z.strictObject({ entries: z.array(auditView) }).meta({ id: "AuditList" });
 
+registry.add(regionSpec, { id: "RegionSpec", description: "A resolved region spec (defaults filled in)" });
 for (const s of [errorBody, stepView, operationView, operationSummary, operationList, regionView, regionList, accepted, dryRunView, eventView, health, auditView, auditList, failoverBody]) {
   const meta = s.meta();
   if (meta && typeof meta["id"] === "string") registry.add(s, { id: meta["id"] });

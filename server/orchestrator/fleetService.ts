@@ -98,9 +98,9 @@ export class FleetService {
   /** PUT /regions/{name}. */
   async updateRegion(name: string, body: unknown, actor: string, dryRun = false): Promise<Accepted | DryRun> {
     return this.o.orchestrator.exclusive(async () => {
+      const input = withName(body, name);
       const before = await this.desiredState();
       if (!before.specs.some((s) => s.name === name)) throw new NotFoundError(`region "${name}" does not exist`);
-      const input = withName(body, name);
       const spec = this.resolve(input, before.specs, "update");
       const change: ChangeRequest = { kind: "update", spec };
       const lastApplied = await this.lastApplied();

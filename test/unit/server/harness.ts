@@ -122,7 +122,7 @@ export interface Harness {
   orchestrator: Orchestrator;
   logs: LogSink;
   close(): Promise<void>;
-  req(method: string, path: string, opts?: { token?: keyof typeof TOKENS | null | string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  req(method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   waitFor(operationId: string, timeoutMs?: number): Promise<any>;
 }
 

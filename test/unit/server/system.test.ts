@@ -1,0 +1,77 @@
+import { createLogger } from "../../../server/logger";
+import { maskOutputs, scrubText } from "../../../server/mask";
+import { startHarness, primary, LogSink, type Harness } from "./harness";
+
+describe("health, metrics, OpenAPI, logs", () => {
+  let h: Harness;
+  beforeAll(async () => { h = await startHarness({ handlers: {} }); });
+  afterAll(async () => { await h.close(); });
+
+  test("when /health is called without a token, then 200 ok", async () => {
+    const res = await h.req("GET", "/health", { token: null });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: "ok", version: "test" });
+  });
+
+  test("when operations have run, then /metrics exports operations by kind and status, step duration histograms and queue depth", async () => {
+    const p = await h.req("POST", "/regions", { body: primary });
+    await h.waitFor(p.body.operation.id);
+    const res = await h.req("GET", "/metrics", { token: "viewer" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/text\/plain/);
+    const text = res.body as string;
+    expect(text).toContain('aragora_operations{kind="add",status="succeeded"} 1');
+    expect(text).toMatch(/aragora_step_duration_seconds_bucket\{action="up",le="\+Inf"\} 2/);
+    expect(text).toMatch(/aragora_step_duration_seconds_count\{action="up"\} 2/);
+    expect(text).toContain("aragora_queue_depth 0");
+    expect(text).not.toContain("pg_replication_lag_seconds");
+  });
+
+  test("when /openapi.json is read, then it is OpenAPI 3 with every v1 path and the zod-generated schemas", async () => {
+    const res = await h.req("GET", "/openapi.json", { token: "viewer" });
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(res.body.paths).sort()).toEqual([
+      "/audit", "/failover", "/fleet/reconcile", "/fleet/refresh", "/fleet/validate", "/health", "/metrics", "/openapi.json",
+      "/operations", "/operations/{id}", "/operations/{id}/cancel", "/operations/{id}/events", "/operations/{id}/retry",
+      "/regions", "/regions/{name}", "/regions/{name}/preview",
+    ]);
+    const schemas = res.body.components.schemas;
+    for (const id of ["RegionSpec", "RegionSpecInput", "Region", "Operation", "Step", "Event", "Error", "DryRun", "FailoverRequest"]) expect(schemas[id]).toBeDefined();
+    expect(schemas.RegionSpecInput.properties.postgres).toBeDefined();
+    expect(res.body.paths["/regions/{name}"].delete["x-required-role"]).toBe("admin");
+    expect(JSON.stringify(res.body)).not.toContain('"$id"');
+  });
+
+  test("when requests are served, then each is logged as structured JSON without the Authorization header", async () => {
+    await h.req("GET", "/regions", { token: "viewer" });
+    const lines = h.logs.lines.map((l) => JSON.parse(l));
+    const req = lines.find((l) => l.msg === "request" && l.path === "/regions" && l.method === "GET");
+    expect(req).toMatchObject({ method: "GET", status: 200, actor: "vera" });
+    expect(h.logs.lines.join("\n")).not.toContain("viewer-secret");
+  });
+});
+
+describe("masking and redaction", () => {
+  test("when a logger is given secret-named fields, then they are redacted at the logger", () => {
+    const sink = new LogSink();
+    const log = createLogger({ destination: sink });
+    log.info({ password: "p1", req: { headers: { authorization: "Bearer t0k" } }, env: { DATABASE_URL: "postgres://u:p@h/db" }, step: { token: "t2" } }, "hello");
+    const line = sink.lines.join("\n");
+    for (const s of ["p1", "t0k", "postgres://u:p@h/db", "t2"]) expect(line).not.toContain(s);
+    expect(line).toContain("[secret]");
+  });
+
+  test("when outputs are masked, then secret outputs and secret-named keys become [secret] and URL credentials are scrubbed", () => {
+    expect(
+      maskOutputs({
+        dbPassword: { value: "pw", secret: true },
+        kubeconfig: { value: "apiVersion: v1", secret: false },
+        appUrl: { value: "http://127.0.0.1:1", secret: false },
+        note: { value: "redis://:pw@host:6379", secret: false },
+        nested: { value: { redisUrl: "redis://x", port: 1 }, secret: false },
+      }),
+    ).toEqual({ dbPassword: "[secret]", kubeconfig: "[secret]", appUrl: "http://127.0.0.1:1", note: "redis://:[secret]@host:6379", nested: { redisUrl: "[secret]", port: 1 } });
+    expect(scrubText("postgres://app:s3cr3t@db:5432/x password=abc PGPASSWORD='q'")).toBe("postgres://app:[secret]@db:5432/x password=[secret] PGPASSWORD=[secret]");
+  });
+});

@@ -44,8 +44,8 @@ export class EksCluster extends pulumi.ComponentResource {
   public readonly provider: k8s.Provider;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("aragora:aws:EksCluster", name, {}, opts);
     if (args.spec.maxNodes < args.spec.minNodes) throw new Error(`EksCluster ${name}: maxNodes < minNodes`);
+    super("aragora:aws:EksCluster", name, {}, opts);
     const { region } = args;
     const tags = { ...args.tags };
 

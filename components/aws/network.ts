@@ -37,8 +37,8 @@ export class RegionNetwork extends pulumi.ComponentResource {
   public readonly redisSecurityGroupId: pulumi.Output<string>;
 
   constructor(name: string, args: RegionNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("aragora:aws:RegionNetwork", name, {}, opts);
     const layout = subnetLayout(args.cidr, args.azCount);
+    super("aragora:aws:RegionNetwork", name, {}, opts);
     const region = args.region;
     const parent = { parent: this };
     const tags = (suffix: string, extra?: Record<string, string>): Record<string, string> => ({

@@ -31,12 +31,12 @@ export class VpcPeeringLink extends pulumi.ComponentResource {
   public readonly peeringConnectionId: pulumi.Output<string>;
 
   constructor(name: string, args: VpcPeeringLinkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("aragora:aws:VpcPeeringLink", name, {}, opts);
     const { link } = args;
     if (link.owner === link.peer) throw new Error(`peering link ${link.name} connects ${link.owner} to itself`);
     if (args.owner.routeTableIds.length === 0 || args.peer.routeTableIds.length === 0) {
       throw new Error(`peering link ${link.name} needs at least one route table on each side`);
     }
+    super("aragora:aws:VpcPeeringLink", name, {}, opts);
     const tags = { ...args.tags, Name: link.name, "aragora:link": link.name };
 
     const pcx = new aws.ec2.VpcPeeringConnection(`${name}-pcx`, {

@@ -46,10 +46,10 @@ export class PostgresDatabase extends pulumi.ComponentResource {
   public readonly replicaOf: pulumi.Output<string>;
 
   constructor(name: string, args: PostgresDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("aragora:aws:PostgresDatabase", name, {}, opts);
     if (args.role.kind === "primary" && !/^[a-z][a-z0-9_]{0,62}$/.test(args.role.username)) {
       throw new Error(`PostgresDatabase ${name}: invalid master user name ${JSON.stringify(args.role.username)}`);
     }
+    super("aragora:aws:PostgresDatabase", name, {}, opts);
     const { region, spec } = args;
     const tags = { ...args.tags, Name: name };
 

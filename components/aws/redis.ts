@@ -45,8 +45,8 @@ export class RedisMember extends pulumi.ComponentResource {
   public readonly globalDatastoreId: pulumi.Output<string>;
 
   constructor(name: string, args: RedisMemberArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("aragora:aws:RedisMember", name, {}, opts);
     if (/^cache\.t/.test(args.spec.nodeType)) throw new Error(`RedisMember ${name}: ${args.spec.nodeType} cannot join a global datastore`);
+    super("aragora:aws:RedisMember", name, {}, opts);
     const { region } = args;
     const tags = { ...args.tags, Name: name };
 

@@ -38,10 +38,10 @@ export class AragoraApp extends pulumi.ComponentResource {
   public readonly originHostname: pulumi.Output<string>;
 
   constructor(name: string, args: AragoraAppArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("aragora:kubernetes:AragoraApp", name, {}, opts);
     if (args.values.connectionSecret.name !== CONNECTION_SECRET_NAME) {
       throw new Error(`AragoraApp ${name}: values must read connection strings from ${CONNECTION_SECRET_NAME}`);
     }
+    super("aragora:kubernetes:AragoraApp", name, {}, opts);
     const provider = args.provider;
     const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
       metadata: { name: APP_NAMESPACE, labels: { "app.kubernetes.io/part-of": "aragora" } },

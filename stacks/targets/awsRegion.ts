@@ -18,6 +18,7 @@ import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { EksCluster } from "../../components/aws/eksCluster";
 import { regionRole, stackReferenceName } from "../../components/aws/fleetRoles";
 import { RegionNetwork } from "../../components/aws/network";
+import { subnetLayout } from "../../components/aws/subnetLayout";
 import { VpcPeeringLink, type PeeringSide } from "../../components/aws/peering";
 import { DATABASE_NAME, PostgresDatabase, POSTGRES_PORT } from "../../components/aws/postgres";
 import { REDIS_PORT, RedisMember } from "../../components/aws/redis";
@@ -56,6 +57,7 @@ export function buildAwsRegion(config: RegionStackConfig): AwsRegionStackOutputs
   if (!member) throw new Error(`region ${region} is not in the fleet`);
   const cidr = spec.network.cidr ?? member.cidr;
   if (cidr !== member.cidr) throw new Error(`region ${region}: spec CIDR ${cidr} differs from the fleet's ${member.cidr}`);
+  subnetLayout(cidr, spec.network.azCount); // validates the VPC size before anything is registered
   const role = regionRole(fleet, region);
   const links = linksOwnedBy(fleet, region);
   const tags = { "aragora:region": region, "aragora:managed-by": "aragora-regions" };

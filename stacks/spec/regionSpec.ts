@@ -131,7 +131,7 @@ export const clusterSpec = z
     minNodes: z.number().int().min(1).max(100).default(3),
     maxNodes: z.number().int().min(1).max(100).default(6),
   })
-  .refine((c) => c.maxNodes >= c.minNodes, { message: "maxNodes must be >= minNodes", path: ["maxNodes"] })
+  .refine((c) => c.maxNodes >= c.minNodes, { message: "must be at least minNodes", path: ["maxNodes"] })
   .meta({ description: "EKS cluster of the region (aws)" });
 
 export const glbSpec = z

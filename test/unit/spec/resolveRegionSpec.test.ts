@@ -155,7 +155,7 @@ const rules: RuleCase[] = [
     issues: [inv("app.replicas", "must be at most 10 for provider local (one port each in the region's block)")],
   },
   { rule: "app: image reference", input: { name: "us-east-1", app: { image: "Aragora Server" } }, fleet: none, issues: [inv("app.image", "must be a container image reference")] },
-  { rule: "cluster: maxNodes >= minNodes", input: { name: "us-east-1", cluster: { minNodes: 5, maxNodes: 4 } }, fleet: none, issues: [inv("cluster.maxNodes", "maxNodes must be >= minNodes")] },
+  { rule: "cluster: maxNodes >= minNodes", input: { name: "us-east-1", cluster: { minNodes: 5, maxNodes: 4 } }, fleet: none, issues: [inv("cluster.maxNodes", "must be at least minNodes")] },
   { rule: "cluster: minNodes at least 1", input: { name: "us-east-1", cluster: { minNodes: 0 } }, fleet: none, issues: [inv("cluster.minNodes", "must be at least 1")] },
   { rule: "cluster: Kubernetes version shape", input: { name: "us-east-1", cluster: { kubernetesVersion: "v1.31" } }, fleet: none, issues: [inv("cluster.kubernetesVersion", 'must be a Kubernetes minor version such as "1.31"')] },
   {

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { FleetState } from "../domain";
 import { createFleetDomain } from "../fleetDomain";
 import { AWS_REGION_OUTPUT_KEYS } from "../../stacks/targets/awsRegionOutputs";
+import { LOCAL_REGION_OUTPUT_KEYS } from "../../stacks/targets/localRegion";
 
 export interface WorkerRequest {
   stack: string;
@@ -23,23 +24,30 @@ export interface PlannedResource {
 }
 export type WorkerReply = { ok: true; resources: PlannedResource[] } | { ok: false; error: string };
 
-/** Placeholder outputs of a referenced region stack (what other stacks read from it). */
+/** Placeholder outputs of a referenced region stack (what other stacks read from it), for both targets. */
 function referenceOutputs(stack: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.values(AWS_REGION_OUTPUT_KEYS)) {
+  for (const key of new Set([...Object.values(AWS_REGION_OUTPUT_KEYS), ...Object.values(LOCAL_REGION_OUTPUT_KEYS)])) {
     if (key === "peeringConnectionIds") out[key] = {};
     else if (key === "primary") out[key] = false;
+    else if (key === "role") out[key] = "replica";
     else if (key === "dbPort") out[key] = 5432;
+    else if (key === "pidFiles") out[key] = { postgres: `${stack}/pg.pid`, redis: `${stack}/redis.pid`, sentinel: `${stack}/sentinel.pid`, apps: [`${stack}/app-0.pid`] };
+    else if (key.endsWith("Port")) out[key] = 20000;
+    else if (key.endsWith("Ports")) out[key] = [20001, 20002];
+    else if (key.endsWith("Urls")) out[key] = ["http://127.0.0.1:20001"];
     else if (key.endsWith("Ids")) out[key] = [`${stack}-${key}-0`, `${stack}-${key}-1`];
     else out[key] = `${stack}-${key}`;
   }
   return out;
 }
 
+/** Fields programs dereference on resources (outputs the provider would compute); inputs win. */
 function placeholderState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   return {
     arn: `arn:mock:${type}:${name}`,
     name,
+    identifier: name,
     endpoint: `${name}.mock.internal`,
     address: `${name}.mock.internal`,
     port: 5432,
@@ -49,6 +57,8 @@ function placeholderState(type: string, name: string, inputs: Record<string, unk
     globalReplicationGroupId: `${name}-global`,
     primaryEndpointAddress: `${name}-primary.mock.internal`,
     readerEndpointAddress: `${name}-reader.mock.internal`,
+    value: `mock-${name}`,
+    status: { loadBalancer: { ingress: [{ hostname: `${name}.elb.mock.internal`, ip: "127.0.0.1" }] }, name, status: "deployed", revision: 1 },
     ...inputs,
   };
 }
@@ -71,7 +81,8 @@ async function run(req: WorkerRequest): Promise<PlannedResource[]> {
         if (args.token.includes("getAvailabilityZones")) {
           return { names: ["mock-a", "mock-b", "mock-c"], zoneIds: ["mock-az1", "mock-az2", "mock-az3"], id: "mock" };
         }
-        return { id: "ZMOCK0000000", ...(args.inputs as object) };
+        if (args.token.includes("getHostedZoneId")) return { id: "ZMOCK0000000" };
+        return { id: "mock", ...(args.inputs as object) };
       },
     },
     "aragora",

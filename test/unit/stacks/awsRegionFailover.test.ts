@@ -3,6 +3,8 @@ import type { RegionStackConfig } from "../../../stacks/spec/stackConfig";
 
 const world = new MockWorld();
 world.install();
+// Programs under mocks register ~100 resources; leave room when the suite runs in parallel.
+jest.setTimeout(30_000);
 
 type Program = typeof import("../../../stacks/targets/awsRegion");
 let program: Program;

@@ -2,6 +2,8 @@ import { configOf, fleetOf, MockWorld, resolveOutputs } from "../components/aws/
 
 const world = new MockWorld();
 world.install();
+// Programs under mocks register ~100 resources; leave room when the suite runs in parallel.
+jest.setTimeout(30_000);
 
 describe("awsRegionProgram", () => {
   test("when the PulumiFn runs, then it returns every key of the outputs contract", async () => {

@@ -4,6 +4,8 @@ import { regionSpec } from "../../../../stacks/spec/regionSpec";
 
 const world = new MockWorld();
 world.install();
+// Programs under mocks register ~100 resources; leave room when the suite runs in parallel.
+jest.setTimeout(30_000);
 
 interface Captured { type: string; name: string; opts: pulumi.CustomResourceOptions }
 const captured: Captured[] = [];

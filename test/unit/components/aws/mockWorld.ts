@@ -144,8 +144,8 @@ export class MockWorld {
   async settle(): Promise<void> {
     let last = -1;
     let stable = 0;
-    while (stable < 4) {
-      await new Promise((r) => setTimeout(r, 10));
+    while (stable < 10) {
+      await new Promise((r) => setTimeout(r, 20));
       if (this.registrations.length === last) stable++;
       else { stable = 0; last = this.registrations.length; }
     }

@@ -2,6 +2,8 @@ import { MockWorld, valueOf, configOf, fleetOf, type Registration } from "../aws
 
 const world = new MockWorld();
 world.install();
+// Programs under mocks register ~100 resources; leave room when the suite runs in parallel.
+jest.setTimeout(30_000);
 
 describe("AragoraApp and RegionMonitoring on an EKS provider", () => {
   let regs: Registration[] = [];

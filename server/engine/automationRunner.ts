@@ -249,6 +249,7 @@ class AutomationRunner implements StackRunner {
     const pulumiCommand = await this.command();
     const workDir = path.join(this.options.stateDir, "workspaces", stackName);
     fs.mkdirSync(workDir, { recursive: true });
+    linkProjectDirs(workDir, this.options.projectDir);
     return {
       workDir,
       envVars: this.env(),
@@ -285,6 +286,29 @@ class AutomationRunner implements StackRunner {
       this.options.pulumiBinDir ? { root: path.dirname(this.options.pulumiBinDir) } : {},
     );
     return this.commandPromise;
+  }
+}
+
+/**
+ * Plugins run with the workspace as their working directory, so paths the programs pass relative to
+ * the project (the Helm chart at `charts/aragora`) must resolve there too: link them in.
+ */
+const PROJECT_DIRS_FOR_PLUGINS = ["charts"];
+function linkProjectDirs(workDir: string, projectDir: string): void {
+  for (const dir of PROJECT_DIRS_FOR_PLUGINS) {
+    const target = path.join(projectDir, dir);
+    const link = path.join(workDir, dir);
+    if (!fs.existsSync(target)) continue;
+    let current: string | undefined;
+    try {
+      current = fs.readlinkSync(link);
+    } catch {
+      current = undefined;
+    }
+    if (current === target) continue;
+    if (current !== undefined) fs.rmSync(link);
+    else if (fs.existsSync(link)) continue; // a real directory put there by hand: leave it
+    fs.symlinkSync(target, link, "dir");
   }
 }
 

@@ -95,7 +95,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
  * Returns the environment the engine should run with.
  */
 export function prepareStateDir(config: ServiceConfig): Record<string, string> {
-  fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  // 0711: the local target runs PostgreSQL as its own user, which must traverse into <stateDir>/local;
+  // nothing in the state dir can be listed by others, and secrets files are 0600.
+  fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o711 });
   if (config.backendUrl.startsWith("file://")) {
     fs.mkdirSync(config.backendUrl.slice("file://".length), { recursive: true });
   }

@@ -120,6 +120,9 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     lagProbe: o.lagProbe,
   });
   const server = http.createServer(app);
+  // Longer than clients' keep-alive (undici: 4 s idle) so a reused connection is never reset under it.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {

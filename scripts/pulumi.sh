@@ -6,6 +6,11 @@
 # the stack's config file from the state dir (`$ARAGORA_STATE_DIR/stacks/Pulumi.<stack>.yaml`,
 # written by the service) is passed with --config-file, so a manual run uses exactly what the
 # service last applied. The stack is `-s/--stack <name>`, else the currently selected stack.
+#
+# preview/up/refresh/destroy without the Node.js language host (pulumi-language-nodejs not on
+# PATH, as with the CLI the toolchain builds): the same program runs inline through the Automation
+# API, from the same config file, with the service's engine adapter (scripts/manualRun.ts).
+# ARAGORA_PULUMI_INLINE=1 uses that path even when the host is there; =0 never uses it.
 # See docs/manual-pulumi.md.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -36,10 +41,35 @@ done
 
 reads_config=0
 runs_program=0
+inline_capable=0
 case "$cmd" in
-  up|update|preview|watch) reads_config=1; runs_program=1 ;;
-  refresh|destroy|import|config) reads_config=1 ;;
+  up|update|preview) reads_config=1; runs_program=1; inline_capable=1 ;;
+  watch) reads_config=1; runs_program=1 ;;
+  refresh|destroy) reads_config=1; inline_capable=1 ;;
+  import|config) reads_config=1 ;;
 esac
+
+has_host=0
+command -v pulumi-language-nodejs >/dev/null 2>&1 && has_host=1
+inline=0
+if [ "$inline_capable" = 1 ]; then
+  case "${ARAGORA_PULUMI_INLINE:-auto}" in
+    1|true|yes) inline=1 ;;
+    0|false|no) inline=0 ;;
+    auto|"") [ "$has_host" = 0 ] && inline=1 ;;
+    *) note "ARAGORA_PULUMI_INLINE must be auto, 1 or 0 (got '$ARAGORA_PULUMI_INLINE')"; exit 2 ;;
+  esac
+fi
+
+if [ "$inline" = 1 ]; then
+  # The inline runner validates the stack name before it touches disk, reads the service's config
+  # file itself and refuses options it does not support.
+  if [ -z "$stack" ]; then
+    stack="$(pulumi stack --show-name --non-interactive 2>/dev/null || true)"
+    [ -n "$stack" ] && args+=(--stack "$stack")
+  fi
+  exec node -r ts-node/register/transpile-only "$ROOT/scripts/manualRun.ts" "${args[@]}"
+fi
 
 extra=()
 if [ "$reads_config" = 1 ] && [ "$has_config_file" = 0 ]; then
@@ -56,11 +86,12 @@ if [ "$reads_config" = 1 ] && [ "$has_config_file" = 0 ]; then
   fi
 fi
 
-if [ "$runs_program" = 1 ] && ! command -v pulumi-language-nodejs >/dev/null 2>&1; then
+if [ "$runs_program" = 1 ] && [ "$has_host" = 0 ]; then
   note "'pulumi $cmd' runs the program through the Node.js language host (pulumi-language-nodejs),"
   note "which is not on PATH: the toolchain could not build it here. Use an official Pulumi install"
   note "(it bundles the host), or let the service run the step (POST /regions/{name}/preview)."
-  note "refresh, destroy, cancel, stack and config commands work without it."
+  note "preview, up, refresh and destroy run inline without it (unless ARAGORA_PULUMI_INLINE=0);"
+  note "cancel, stack and config commands use the CLI and need no host."
   exit 127
 fi
 

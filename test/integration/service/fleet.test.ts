@@ -59,7 +59,8 @@ describe("a fleet through the API on the local target", () => {
     const events = await readSse(`${svc.url}/operations/${addPrimaryOp}/events`, TOKENS.viewer);
     timings["add primary"] = Date.now() - t;
     seen.push(events);
-    expect(events[events.length - 1]).toEqual({ event: "end", data: { status: "succeeded" } });
+    const failure = events.filter((e) => e.event === "step.failed" || e.event === "operation.finished").map((e) => e.data.message);
+    expect({ end: events[events.length - 1], failure }).toEqual({ end: { event: "end", data: { status: "succeeded" } }, failure: [expect.stringMatching(/succeeded/)] });
     const kinds = new Set(events.map((e) => e.event));
     for (const k of ["operation.queued", "step.started", "step.succeeded", "operation.finished"]) expect(kinds).toContain(k);
     expect(events.some((e) => e.data?.urn?.includes("us-east-1"))).toBe(true);
@@ -75,12 +76,13 @@ describe("a fleet through the API on the local target", () => {
     const t = Date.now();
     const eu = await call("POST", "/regions", { token: "operator", body: EXAMPLE_FLEET[1] });
     expect(eu.status).toBe(202);
-    expect((await waitForOperation(api, eu.body.operation.id)).status).toBe("succeeded");
+    const euOp = await waitForOperation(api, eu.body.operation.id);
+    expect({ status: euOp.status, error: euOp.error }).toEqual({ status: "succeeded", error: undefined });
     const ap = await call("POST", "/regions", { token: "operator", body: EXAMPLE_FLEET[2] });
     expect(ap.status).toBe(202);
     const op = await waitForOperation(api, ap.body.operation.id);
     timings["add two replicas"] = Date.now() - t;
-    expect(op.status).toBe("succeeded");
+    expect({ status: op.status, error: op.error }).toEqual({ status: "succeeded", error: undefined });
     const step = (id: string) => op.steps.find((s: any) => s.id === id);
     const a = step("up:eu-west-1");
     const b = step("up:ap-south-1");

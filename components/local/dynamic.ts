@@ -18,7 +18,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 
-/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call */
+/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call */
 const IMPL_PATH: string = require.resolve("./impl");
 const TS_NODE_PATH: string = IMPL_PATH.endsWith(".ts") ? require.resolve("ts-node") : "";
 
@@ -29,11 +29,16 @@ export function implementationPath(): string {
   return IMPL_PATH;
 }
 
-export function providerFor(kind: ProviderKind): pulumi.dynamic.ResourceProvider {
+/**
+ * The one provider object every local resource shares. Pulumi serializes a provider once per
+ * object (and the provider process deserializes once per text), so a single dispatcher keeps both
+ * cheap: each resource carries its `kind` among its inputs and outputs, and the dispatcher picks
+ * the implementation by it.
+ */
+function makeProvider(): pulumi.dynamic.ResourceProvider {
   const impl = IMPL_PATH;
   const tsNode = TS_NODE_PATH;
-  const k = kind;
-  const load = (): pulumi.dynamic.ResourceProvider => {
+  const load = (props: unknown): pulumi.dynamic.ResourceProvider => {
     const g = globalThis as { __aragoraLocalTsNode?: boolean };
     if (tsNode !== "" && g.__aragoraLocalTsNode !== true) {
       require(tsNode).register({
@@ -43,20 +48,31 @@ export function providerFor(kind: ProviderKind): pulumi.dynamic.ResourceProvider
       });
       g.__aragoraLocalTsNode = true;
     }
-    return require(impl).providers[k];
+    const kind = (props as { kind?: unknown } | undefined)?.kind;
+    const provider = (require(impl) as { providers: Record<string, pulumi.dynamic.ResourceProvider | undefined> }).providers[String(kind)];
+    if (provider === undefined) throw new Error(`aragora-local: unknown resource kind ${JSON.stringify(kind)}`);
+    return provider;
   };
   return {
-    check: (olds: unknown, news: unknown) => (load().check as NonNullable<pulumi.dynamic.ResourceProvider["check"]>)(olds, news),
-    diff: (id: string, olds: unknown, news: unknown) => (load().diff as NonNullable<pulumi.dynamic.ResourceProvider["diff"]>)(id, olds, news),
-    create: (inputs: unknown) => load().create(inputs),
-    read: (id: string, props?: unknown) => (load().read as NonNullable<pulumi.dynamic.ResourceProvider["read"]>)(id, props),
+    check: (olds: unknown, news: unknown) => (load(news).check as NonNullable<pulumi.dynamic.ResourceProvider["check"]>)(olds, news),
+    diff: (id: string, olds: unknown, news: unknown) => (load(news).diff as NonNullable<pulumi.dynamic.ResourceProvider["diff"]>)(id, olds, news),
+    create: (inputs: unknown) => load(inputs).create(inputs),
+    read: (id: string, props?: unknown) => (load(props).read as NonNullable<pulumi.dynamic.ResourceProvider["read"]>)(id, props),
     update: (id: string, olds: unknown, news: unknown) => {
-      const p = load();
+      const p = load(news);
       return p.update ? p.update(id, olds, news) : Promise.resolve({});
     },
     delete: (id: string, props: unknown) => {
-      const p = load();
+      const p = load(props);
       return p.delete ? p.delete(id, props) : Promise.resolve();
     },
   };
+}
+
+let shared: pulumi.dynamic.ResourceProvider | undefined;
+
+/** The shared provider; resources pass `kind: ProviderKind` in their inputs. */
+export function localProvider(): pulumi.dynamic.ResourceProvider {
+  shared ??= makeProvider();
+  return shared;
 }

@@ -59,12 +59,15 @@ export interface LocalRegionArgs {
   slotName?: string;
 }
 
-/** Where the stand-in app's entry module is, and how to run it (see dynamic.ts for the same .ts/.js rule). */
-export function standinAppEntry(): { script: string; tsNode: string } {
-   
+/**
+ * Where the stand-in app's entry module is (the .ts source under jest/dev mode, the compiled .js
+ * under dist/; the provider transpiles a .ts entry itself) and the node_modules its dependencies
+ * resolve from.
+ */
+export function standinAppEntry(): { script: string; nodePath: string } {
   const script = require.resolve("./standinApp/main");
-  return { script, tsNode: script.endsWith(".ts") ? require.resolve("ts-node/register/transpile-only") : "" };
-   
+  const pgPackage = require.resolve("pg/package.json");
+  return { script, nodePath: path.dirname(path.dirname(pgPackage)) };
 }
 
 export class LocalRegion extends pulumi.ComponentResource {
@@ -188,7 +191,7 @@ export class LocalRegion extends pulumi.ComponentResource {
       (port, i) =>
         new AppProcess(
           `${name}-app-${i}`,
-          { region, index: i, dir: path.posix.join(dataDir, `app-${i}`), port, script: entry.script, tsNode: entry.tsNode, env },
+          { region, index: i, dir: path.posix.join(dataDir, `app-${i}`), port, script: entry.script, nodePath: entry.nodePath, env },
           { parent: this, dependsOn: [dir, this.postgres, this.redis] },
         ),
     );

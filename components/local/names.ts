@@ -42,7 +42,7 @@ export function assertPort(port: unknown, field: string): number {
 }
 
 export function assertSafePath(p: unknown, field: string): string {
-  if (typeof p !== "string" || !SAFE_PATH.test(p) || path.posix.normalize(p) !== p || p.length > 200 || p === "/") {
+  if (typeof p !== "string" || !SAFE_PATH.test(p) || path.posix.normalize(p) !== p || p.endsWith("/") || p.length > 200) {
     throw new Error(`${field}: ${JSON.stringify(p)} must be an absolute, normalized path of letters, digits and ._/+@=- (at most 200 characters)`);
   }
   return p;

@@ -7,7 +7,7 @@
  * (pid alive, not a zombie, port answering), and `up` restarts whatever died, on its existing data.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { providerFor } from "./dynamic";
+import { localProvider, type ProviderKind } from "./dynamic";
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
@@ -22,7 +22,7 @@ export class OwnedDir extends pulumi.dynamic.Resource {
   declare readonly path: pulumi.Output<string>;
   declare readonly present: pulumi.Output<boolean>;
   constructor(name: string, args: In<{ root: string; path: string }>, opts?: pulumi.CustomResourceOptions) {
-    super(providerFor("dir"), name, { ...args, present: undefined }, opts, TYPE_MODULE, "Dir");
+    super(localProvider(), name, { kind: "dir" satisfies ProviderKind, ...args, present: undefined }, opts, TYPE_MODULE, "Dir");
   }
 }
 
@@ -30,7 +30,7 @@ export class OwnedDir extends pulumi.dynamic.Resource {
 export class GeneratedSecret extends pulumi.dynamic.Resource {
   declare readonly value: pulumi.Output<string>;
   constructor(name: string, args: In<{ bytes: number }> = { bytes: 24 }, opts?: pulumi.CustomResourceOptions) {
-    super(providerFor("secret"), name, { ...args, value: undefined }, secretOpts(opts, ["value"]), TYPE_MODULE, "Secret");
+    super(localProvider(), name, { kind: "secret" satisfies ProviderKind, ...args, value: undefined }, secretOpts(opts, ["value"]), TYPE_MODULE, "Secret");
   }
 }
 
@@ -63,9 +63,9 @@ export class PostgresServer extends pulumi.dynamic.Resource {
   declare readonly pidFile: pulumi.Output<string>;
   constructor(name: string, args: PostgresServerArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      providerFor("postgres"),
+      localProvider(),
       name,
-      { ...args, running: undefined, pid: undefined, dataDir: undefined, logFile: undefined, pidFile: undefined },
+      { kind: "postgres" satisfies ProviderKind, ...args, running: undefined, pid: undefined, dataDir: undefined, logFile: undefined, pidFile: undefined },
       secretOpts(opts, PG_SECRETS),
       TYPE_MODULE,
       "Postgres",
@@ -78,7 +78,7 @@ export class ReplicationSlot extends pulumi.dynamic.Resource {
   declare readonly slot: pulumi.Output<string>;
   declare readonly present: pulumi.Output<boolean>;
   constructor(name: string, args: In<{ primaryPort: number; slot: string; password: string }>, opts?: pulumi.CustomResourceOptions) {
-    super(providerFor("slot"), name, { ...args, present: undefined }, secretOpts(opts, ["password"]), TYPE_MODULE, "ReplicationSlot");
+    super(localProvider(), name, { kind: "slot" satisfies ProviderKind, ...args, present: undefined }, secretOpts(opts, ["password"]), TYPE_MODULE, "ReplicationSlot");
   }
 }
 
@@ -101,9 +101,9 @@ export class RedisServer extends pulumi.dynamic.Resource {
   declare readonly logFile: pulumi.Output<string>;
   constructor(name: string, args: RedisServerArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      providerFor("redis"),
+      localProvider(),
       name,
-      { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined },
+      { kind: "redis" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined },
       secretOpts(opts, ["password"]),
       TYPE_MODULE,
       "Redis",
@@ -132,9 +132,9 @@ export class Sentinel extends pulumi.dynamic.Resource {
   declare readonly masterName: pulumi.Output<string>;
   constructor(name: string, args: SentinelArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      providerFor("sentinel"),
+      localProvider(),
       name,
-      { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined, masterName: undefined },
+      { kind: "sentinel" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined, masterName: undefined },
       secretOpts(opts, ["password"]),
       TYPE_MODULE,
       "Sentinel",
@@ -148,7 +148,7 @@ export interface AppProcessArgs {
   dir: pulumi.Input<string>;
   port: pulumi.Input<number>;
   script: pulumi.Input<string>;
-  tsNode: pulumi.Input<string>;
+  nodePath: pulumi.Input<string>;
   /** The env contract; carries passwords in URLs, so the whole map is a secret. */
   env: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -162,9 +162,9 @@ export class AppProcess extends pulumi.dynamic.Resource {
   declare readonly logFile: pulumi.Output<string>;
   constructor(name: string, args: AppProcessArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      providerFor("app"),
+      localProvider(),
       name,
-      { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined },
+      { kind: "app" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined },
       secretOpts(opts, ["env"]),
       TYPE_MODULE,
       "AppProcess",
@@ -181,9 +181,9 @@ export class Haproxy extends pulumi.dynamic.Resource {
   declare readonly configFile: pulumi.Output<string>;
   constructor(name: string, args: In<{ dir: string; port: number; config: string }>, opts?: pulumi.CustomResourceOptions) {
     super(
-      providerFor("haproxy"),
+      localProvider(),
       name,
-      { ...args, running: undefined, pid: undefined, pidFile: undefined, configFile: undefined },
+      { kind: "haproxy" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, configFile: undefined },
       opts,
       TYPE_MODULE,
       "Haproxy",

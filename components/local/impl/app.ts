@@ -16,10 +16,13 @@ export interface AppProcessInputs {
   index: number;
   dir: string;
   port: number;
-  /** Absolute path of the app's entry module (.js, or .ts with `tsNode` set). */
+  /**
+   * Absolute path of the app's entry module: the compiled .js (running from dist/), or the .ts
+   * source (jest, dev mode), which the provider transpiles once per start into the app's dir.
+   */
   script: string;
-  /** Absolute path of ts-node's transpile-only register hook when `script` is TypeScript, else "". */
-  tsNode: string;
+  /** The project's node_modules (the app's dependencies resolve from it: NODE_PATH). */
+  nodePath: string;
   /** The env contract (secret: URLs carry passwords). */
   env: Record<string, string>;
 }
@@ -33,7 +36,7 @@ function validateApp(i: AppProcessInputs): void {
   assertSafePath(i.dir, "dir");
   assertPort(i.port, "port");
   assertSafePath(i.script, "script");
-  if (i.tsNode !== "") assertSafePath(i.tsNode, "tsNode");
+  assertSafePath(i.nodePath, "nodePath");
   for (const [k, v] of Object.entries(i.env)) {
     if (!ENV_NAME.test(k) || typeof v !== "string" || v.includes("\0")) throw new Error(`env: ${JSON.stringify(k)} is not a valid variable`);
   }
@@ -43,20 +46,42 @@ function appFiles(i: AppProcessInputs): { pidFile: string; logFile: string } {
   return { pidFile: path.join(i.dir, "app.pid"), logFile: path.join(i.dir, "app.log") };
 }
 
-/** The script path identifies our process in /proc/<pid>/cmdline. */
+/** The file `node` runs: the compiled script, or the transpiled copy of a .ts source in the app's dir. */
+function runFile(i: AppProcessInputs): string {
+  return i.script.endsWith(".ts") ? path.join(i.dir, "standin-app.js") : i.script;
+}
+
+/** Transpiles a .ts entry (one self-contained module) with the project's TypeScript: ~50 ms instead of ts-node's seconds per process. */
+function transpile(i: AppProcessInputs): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const ts = require(path.join(i.nodePath, "typescript")) as typeof import("typescript");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const out = ts.transpileModule(fs.readFileSync(i.script, "utf8"), {
+    fileName: i.script,
+    compilerOptions: {
+      module: ts.ModuleKind.CommonJS,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      target: ts.ScriptTarget.ES2022,
+      esModuleInterop: true,
+    },
+  });
+  writeFile(runFile(i), out.outputText, 0o600);
+}
+
+/** The run file's path identifies our process in /proc/<pid>/cmdline. */
 async function appState(i: AppProcessInputs): Promise<ProcessState> {
   const pid = readPidFile(appFiles(i).pidFile);
-  const running = pidAlive(pid, i.script) && (await portOpen(i.port));
+  const running = pidAlive(pid, runFile(i)) && (await portOpen(i.port));
   return { running, pid: running && pid !== undefined ? pid : 0 };
 }
 
 async function startApp(i: AppProcessInputs): Promise<void> {
   const { pidFile, logFile } = appFiles(i);
   if (!fs.existsSync(i.script)) throw new Error(`stand-in app not found at ${i.script}`);
+  if (i.script.endsWith(".ts")) transpile(i);
   const out = fs.openSync(logFile, "a", 0o600);
   try {
-    const args = i.tsNode !== "" ? ["-r", i.tsNode, i.script] : [i.script];
-    const child = spawn(process.execPath, args, {
+    const child = spawn(process.execPath, [runFile(i)], {
       cwd: i.dir,
       detached: true,
       stdio: ["ignore", out, out],
@@ -64,9 +89,7 @@ async function startApp(i: AppProcessInputs): Promise<void> {
         ...i.env,
         PORT: String(i.port),
         HOST: "127.0.0.1",
-        TS_NODE_TRANSPILE_ONLY: "true",
-        TS_NODE_SKIP_PROJECT: "true",
-        TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: "commonjs", moduleResolution: "bundler", target: "es2022", esModuleInterop: true }),
+        NODE_PATH: i.nodePath,
       }),
     });
     if (child.pid === undefined) throw new Error("could not spawn the stand-in app");
@@ -77,7 +100,7 @@ async function startApp(i: AppProcessInputs): Promise<void> {
   }
   const up = await waitFor(async () => (await httpStatus(i.port, "/health")) !== undefined, 30_000, 100);
   if (!up) {
-    await stopPid(readPidFile(pidFile), i.script, "SIGKILL");
+    await stopPid(readPidFile(pidFile), runFile(i), "SIGKILL");
     throw new Error(`app ${i.region}#${i.index} did not answer on port ${i.port}: ${tail(logFile)}`);
   }
 }
@@ -87,15 +110,15 @@ async function ensureApp(i: AppProcessInputs, restart: boolean): Promise<AppProc
   makeDir(i.dir, 0o700);
   const files = appFiles(i);
   const before = await appState(i);
-  if (before.running && restart) await stopPid(before.pid, i.script);
+  if (before.running && restart) await stopPid(before.pid, runFile(i));
   if (!before.running || restart) {
-    await stopPid(readPidFile(files.pidFile), i.script);
+    await stopPid(readPidFile(files.pidFile), runFile(i));
     await startApp(i);
   }
   return { ...i, ...(await appState(i)), ...files };
 }
 
-const APP_KEYS = ["region", "index", "dir", "port", "script", "tsNode", "env"] as const;
+const APP_KEYS = ["region", "index", "dir", "port", "script", "nodePath", "env"] as const;
 
 export const appProcess: pulumi.dynamic.ResourceProvider = {
   check: checker(validateApp),
@@ -118,12 +141,12 @@ export const appProcess: pulumi.dynamic.ResourceProvider = {
   },
   async update(_id: string, olds: AppProcessOutputs, news: AppProcessInputs) {
     const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, APP_KEYS);
-    if (changed.includes("script")) await stopPid(readPidFile(appFiles(olds).pidFile), olds.script);
+    if (changed.includes("script") || changed.includes("dir")) await stopPid(readPidFile(appFiles(olds).pidFile), runFile(olds));
     return { outs: await ensureApp(news, changed.length > 0) };
   },
   async delete(_id: string, props: AppProcessOutputs) {
     validateApp(props);
-    await stopPid(readPidFile(appFiles(props).pidFile), props.script);
+    await stopPid(readPidFile(appFiles(props).pidFile), runFile(props));
     removeDir(props.dir);
   },
 };

@@ -59,7 +59,9 @@ const envSchema = z.object({
 
 /** Reads the configuration from an environment; throws one error naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServiceConfig {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable counts as unset (`FOO= npm start`).
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(given);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
     throw new Error(`invalid configuration:\n  ${lines.join("\n  ")}`);

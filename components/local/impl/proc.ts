@@ -5,7 +5,7 @@
  * Every child gets a minimal environment (PATH, LANG and what the caller adds): the engine's
  * environment holds the stack passphrase and must not leak into daemons.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -199,14 +199,25 @@ export function writeFile(file: string, content: string, mode: number, owner?: s
 
 const idCache = new Map<string, { uid: number; gid: number }>();
 
-/** uid/gid of a local user, from /etc/passwd. */
-export function userIds(user: string): { uid: number; gid: number } {
-  const cached = idCache.get(user);
-  if (cached) return cached;
-  const line = fs
+function passwdLine(user: string): string | undefined {
+  return fs
     .readFileSync("/etc/passwd", "utf8")
     .split("\n")
     .find((l) => l.startsWith(`${user}:`));
+}
+
+/**
+ * uid/gid of a local user, from /etc/passwd. When we are root and the service user is missing
+ * (no postgresql-common package), it is created as a system user, as the Debian package would.
+ */
+export function userIds(user: string): { uid: number; gid: number } {
+  const cached = idCache.get(user);
+  if (cached) return cached;
+  let line = passwdLine(user);
+  if (line === undefined && isRoot() && user === SERVICE_USER) {
+    spawnSync("useradd", ["--system", "--user-group", "--home-dir", "/var/lib/postgresql", "--shell", "/bin/bash", user], { stdio: "ignore", env: baseEnv() });
+    line = passwdLine(user);
+  }
   if (line === undefined) {
     throw new Error(
       `the local target runs PostgreSQL as the unprivileged user "${user}", which does not exist: ` +

@@ -15,9 +15,17 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
+/**
+ * Pulumi's wire signature of a secret value (`{"4dabf18193072939515e22adb298388d":
+ * "1b47061264138c4ac30d75fd1eb44270", "value": …}`). Engine diagnostics that print serialized
+ * properties (dynamic providers do) carry secrets in this shape, JSON or flattened.
+ */
+const SECRET_SIG = /(1b47061264138c4ac30d75fd1eb44270[^A-Za-z0-9]{1,8}value[^A-Za-z0-9]{1,8})([^,"'\s}\]]+)/g;
+
 /** Removes credentials from free text (engine messages, error strings). */
 export function scrubText(text: string): string {
   return text
+    .replace(SECRET_SIG, `$1${MASK}`)
     .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s'"]*):[^@\s'"]+@/gi, `$1:${MASK}@`)
     .replace(/((?:pass(?:word)?|secret|token|PGPASSWORD|requirepass|masterauth)\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s,;'"]+)/gi, `$1${MASK}`);
 }
@@ -44,4 +52,32 @@ export function maskOutputs(outputs: StackOutputs): Record<string, unknown> {
     out[k] = o.secret ? MASK : maskValue(o.value, k);
   }
   return out;
+}
+
+/**
+ * Secret values learned from step outputs (kept in memory only), scrubbed from every later event
+ * and error text: the last line of defence when an engine or provider message prints a value.
+ */
+export class SecretScrubber {
+  private readonly values = new Set<string>();
+
+  learn(outputs: StackOutputs): void {
+    const walk = (v: unknown): void => {
+      if (typeof v === "string") {
+        if (v.length >= 6) this.values.add(v);
+      } else if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === "object") Object.values(v).forEach(walk);
+    };
+    for (const o of Object.values(outputs)) if (o.secret) walk(o.value);
+  }
+
+  scrub(text: string): string {
+    let out = scrubText(text);
+    for (const v of this.values) if (out.includes(v)) out = out.split(v).join(MASK);
+    return out;
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
 }

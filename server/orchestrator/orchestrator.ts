@@ -16,7 +16,7 @@ import { StackBusyError, StepCancelledError, type EngineEvent, type StackRunner 
 import { FLEET_PSEUDO_STACK, type ChangeRequest, type FleetDomain, type FleetState, type Plan } from "../domain";
 import { ConflictError, UnavailableError } from "../errors";
 import type { Logger } from "../logger";
-import { maskOutputs, scrubText } from "../mask";
+import { maskOutputs, scrubText, SecretScrubber } from "../mask";
 import {
   RETRYABLE_STATUSES,
   STEP_DONE,
@@ -73,6 +73,7 @@ export class Orchestrator {
   private runningCount = 0;
   private stopping = false;
   private submitChain: Promise<unknown> = Promise.resolve();
+  private readonly secrets = new SecretScrubber();
 
   constructor(private readonly o: OrchestratorOptions) {}
 
@@ -358,6 +359,7 @@ export class Orchestrator {
       if (signal.aborted) throw new StepCancelledError(step.stack, "up");
       const finishedAt = new Date();
       const result = outcome.result;
+      if (result) this.secrets.learn(result.outputs);
       if (result && (step.action === "up" || step.action === "promote")) {
         await this.o.store.putStack(step.stack, step.fingerprint, maskOutputs(result.outputs));
       } else if (result && step.action === "destroy") {
@@ -380,7 +382,7 @@ export class Orchestrator {
       const cancelled = err instanceof StepCancelledError || signal.aborted;
       const status = cancelled ? (this.stopping ? "interrupted" : "cancelled") : "failed";
       const code = cancelled ? status : err instanceof StackBusyError ? "stack_busy" : "step_failed";
-      const message = scrubText(err instanceof Error ? err.message : String(err));
+      const message = this.secrets.scrub(err instanceof Error ? err.message : String(err));
       await this.o.store.transitionStep(op.id, step.id, ["running"], status, {
         finishedAt: finishedAt.toISOString(),
         durationMs: finishedAt.getTime() - startedAt.getTime(),
@@ -461,7 +463,7 @@ export class Orchestrator {
         operationId,
         stepId,
         kind: e.kind,
-        message: scrubText(e.message),
+        message: this.secrets.scrub(e.message),
         urn: e.urn,
         op: e.op,
         severity: e.severity,

@@ -1,5 +1,5 @@
 import { createLogger } from "../../../server/logger";
-import { maskOutputs, scrubText } from "../../../server/mask";
+import { maskOutputs, scrubText, SecretScrubber } from "../../../server/mask";
 import { startHarness, primary, LogSink, type Harness } from "./harness";
 
 describe("health, metrics, OpenAPI, logs", () => {
@@ -73,5 +73,15 @@ describe("masking and redaction", () => {
       }),
     ).toEqual({ dbPassword: "[secret]", kubeconfig: "[secret]", appUrl: "http://127.0.0.1:1", note: "redis://:[secret]@host:6379", nested: { redisUrl: "[secret]", port: 1 } });
     expect(scrubText("postgres://app:s3cr3t@db:5432/x password=abc PGPASSWORD='q'")).toBe("postgres://app:[secret]@db:5432/x password=[secret] PGPASSWORD=[secret]");
+  });
+
+  test("when an engine message prints a serialized secret or a value learned from secret outputs, then it is scrubbed", () => {
+    const flattened = "bytes,,24,kind,,,secret,value,,,,,4dabf18193072939515e22adb298388d,,,1b47061264138c4ac30d75fd1eb44270,value,,,Zx9-pw_Q,,info";
+    expect(scrubText(flattened)).toBe("bytes,,24,kind,,,secret,value,,,,,4dabf18193072939515e22adb298388d,,,1b47061264138c4ac30d75fd1eb44270,value,,,[secret],,info");
+    const json = JSON.stringify({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "Zx9-pw_Q" });
+    expect(scrubText(json)).not.toContain("Zx9-pw_Q");
+    const s = new SecretScrubber();
+    s.learn({ pw: { value: "hunter2hunter2", secret: true }, port: { value: "5432-open", secret: false } });
+    expect(s.scrub("started with hunter2hunter2 on 5432-open")).toBe("started with [secret] on 5432-open");
   });
 });

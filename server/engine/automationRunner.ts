@@ -361,6 +361,9 @@ function isChange(action: StepAction, e: PulumiEngineEvent): boolean {
 export function mapEvent(e: PulumiEngineEvent): EngineEvent | undefined {
   if (e.diagnosticEvent) {
     const d = e.diagnosticEvent;
+    // The SDK's type omits it, but the engine also sends "debug" diagnostics (SDK internals): not
+    // worth storing per operation.
+    if ((d.severity as string) === "debug") return undefined;
     const message = d.message.replace(/\u001b\[[0-9;]*m/g, "").trimEnd();
     if (!message) return undefined;
     return {

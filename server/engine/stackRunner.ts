@@ -65,7 +65,10 @@ export interface StackRunner {
   up(req: StackRunRequest, opts?: RunOptions): Promise<StepResult>;
   /** Show what `up` would change, changing nothing. */
   preview(req: StackRunRequest, opts?: RunOptions): Promise<StepResult>;
-  /** Read real state, report drift (changes) without changing resources (the stack's state is not written). */
+  /**
+   * Read real state and report drift (changes), like `pulumi refresh`: no resource is changed, the
+   * stack's recorded state is updated to what was read, so a following `up` repairs the drift.
+   */
   refresh(req: StackRunRequest, opts?: RunOptions): Promise<StepResult>;
   /** Destroy every resource of the stack and remove the stack. A missing stack is a no-op. */
   destroy(req: StackRunRequest, opts?: RunOptions): Promise<StepResult>;

@@ -32,3 +32,14 @@ export function httpStatus(port: number, path: string, timeoutMs = 1000): Promis
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Pulumi's marker for a value not known yet (a preview of inputs computed by other resources). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** True when any input is still unknown: validation waits for create/update, which validate again. */
+export function hasUnknowns(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(hasUnknowns);
+  if (value !== null && typeof value === "object") return Object.values(value).some(hasUnknowns);
+  return false;
+}

@@ -27,7 +27,7 @@ import {
   renderStandbyAutoConf,
 } from "../render/postgres";
 import { assertInt, assertPgIdentifier, assertPgSize, assertPort, assertRegionName, assertSafePath, assertSecret } from "../names";
-import { changedKeys, errorMessage, type ProcessState } from "./common";
+import { changedKeys, errorMessage, type ProcessState, hasUnknowns } from "./common";
 import {
   SERVICE_USER,
   assertTraversable,
@@ -300,7 +300,7 @@ const REPLACE_KEYS = ["role", "root", "version", "region"] as const;
 export const postgresServer: pulumi.dynamic.ResourceProvider = {
   check(_olds: PostgresServerInputs, news: PostgresServerInputs) {
     try {
-      validate(news);
+      if (!hasUnknowns(news)) validate(news);
       return Promise.resolve({ inputs: news });
     } catch (err) {
       return Promise.resolve({ inputs: news, failures: [{ property: "inputs", reason: errorMessage(err) }] });
@@ -387,7 +387,7 @@ async function ensureSlot(i: ReplicationSlotInputs): Promise<ReplicationSlotOutp
 export const replicationSlot: pulumi.dynamic.ResourceProvider = {
   check(_olds: ReplicationSlotInputs, news: ReplicationSlotInputs) {
     try {
-      validateSlot(news);
+      if (!hasUnknowns(news)) validateSlot(news);
       return Promise.resolve({ inputs: news });
     } catch (err) {
       return Promise.resolve({ inputs: news, failures: [{ property: "inputs", reason: errorMessage(err) }] });

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { SENTINEL_MASTER_NAME, renderRedisConf, renderSentinelConf } from "../render/redis";
 import { assertInt, assertPort, assertSafePath, assertSecret } from "../names";
-import { changedKeys, errorMessage, type ProcessState } from "./common";
+import { changedKeys, errorMessage, type ProcessState, hasUnknowns } from "./common";
 import { makeDir, pidAlive, portOpen, readPidFile, removeDir, runOk, stopPid, tail, waitFor, writeFile } from "./proc";
 import { parseInfo, redisCommands } from "./resp";
 
@@ -101,7 +101,7 @@ const REDIS_KEYS = ["region", "dir", "port", "password", "replicaOfPort", "replT
 function checker<T>(validate: (i: T) => void) {
   return (_olds: T, news: T) => {
     try {
-      validate(news);
+      if (!hasUnknowns(news)) validate(news);
       return Promise.resolve({ inputs: news });
     } catch (err) {
       return Promise.resolve({ inputs: news, failures: [{ property: "inputs", reason: errorMessage(err) }] });

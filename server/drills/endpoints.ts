@@ -89,7 +89,7 @@ export function endpointFromOutputs(region: string, o: StackOutputs | undefined)
   };
 }
 
-/** Endpoints by region, cached; `fresh` bypasses the cache. Lookups are bounded by `timeoutMs` (stale beats nothing). */
+/** Endpoints by region, cached; `fresh` bypasses the cache. A refresh of a cached entry is bounded by `timeoutMs` (stale beats nothing). */
 export class EndpointCache {
   private readonly cache = new Map<string, { at: number; ep: LocalEndpoint | undefined }>();
   private readonly inflight = new Map<string, Promise<LocalEndpoint | undefined>>();
@@ -114,10 +114,10 @@ export class EndpointCache {
         .finally(() => this.inflight.delete(region));
       this.inflight.set(region, p);
     }
-    if (opts.fresh) return p;
+    if (opts.fresh || !hit) return p;
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([p, new Promise<LocalEndpoint | undefined>((resolve) => (timer = setTimeout(() => { resolve(hit?.ep); }, this.timeoutMs)))]);
+      return await Promise.race([p, new Promise<LocalEndpoint | undefined>((resolve) => (timer = setTimeout(() => { resolve(hit.ep); }, this.timeoutMs)))]);
     } finally {
       clearTimeout(timer);
     }

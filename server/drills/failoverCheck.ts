@@ -101,7 +101,9 @@ export function assessFailover(target: string, positions: readonly PgPosition[],
     if (p.region === target) continue;
     const lsn = walPosition(p);
     if (lsn === undefined) continue;
-    if (!best || parseLsn(lsn) > parseLsn(best.lsn)) best = { region: p.region, lsn };
+    // The most WAL wins; on a tie, a primary (the writes' source) is the one to name.
+    const d = best ? parseLsn(lsn) - parseLsn(best.lsn) : 1n;
+    if (!best || d > 0n || (d === 0n && p.inRecovery === false)) best = { region: p.region, lsn };
   }
   const targetPromoted = t?.reachable === true && t.inRecovery === false;
   if (t?.reachable && !targetPromoted && best && targetLsn !== undefined && parseLsn(targetLsn) < parseLsn(best.lsn)) {

@@ -71,10 +71,13 @@ function standbyPg(s: StandbyState, lag: ReplicaLag | undefined, primaryErr: Err
 /** The replication status of one region; `fleet` gives the primary. */
 export async function replicationStatus(cache: EndpointCache, region: RegionRecord, fleet: readonly RegionRecord[]): Promise<ReplicationStatus | undefined> {
   if (region.spec.provider !== "local") return undefined;
-  const ep = await cache.get(region.name);
+  const primaryName = fleet.find((r) => r.spec.primary && r.desired)?.name;
+  const [ep, knownPrimaryEp] = await Promise.all([
+    cache.get(region.name),
+    primaryName !== undefined && primaryName !== region.name ? cache.get(primaryName) : Promise.resolve(undefined),
+  ]);
   if (!ep) return undefined;
-  const primaryName = fleet.find((r) => r.spec.primary && r.desired)?.name ?? ep.primaryRegion;
-  const isPrimary = primaryName === region.name;
+  const isPrimary = (primaryName ?? ep.primaryRegion) === region.name;
   const checkedAt = new Date().toISOString();
   const redis = await redisLink(ep);
   if (isPrimary) {
@@ -90,10 +93,10 @@ export async function replicationStatus(cache: EndpointCache, region: RegionReco
           };
     return { region: region.name, role: "primary", checkedAt, postgres, redis };
   }
-  const primaryEp = await cache.get(primaryName);
+  const primaryEp = knownPrimaryEp ?? (await cache.get(ep.primaryRegion));
   const [standby, upstream] = await Promise.all([
     standbyState(ep).catch((err: unknown) => new Error(errorText(err))),
-    primaryEp ? primaryView(primaryEp) : Promise.resolve(new Error(`no outputs for the primary ${primaryName}`)),
+    primaryEp ? primaryView(primaryEp) : Promise.resolve(new Error(`no outputs for the primary ${primaryName ?? ep.primaryRegion}`)),
   ]);
   const lag = upstream instanceof Error ? undefined : upstream.replicas.find((x) => x.applicationName === region.name);
   const postgres: PostgresReplication =

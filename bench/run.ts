@@ -290,11 +290,11 @@ async function main(): Promise<void> {
     results[name] = await fn();
     process.stderr.write(`[bench] ${name} done in ${round((Date.now() - t0) / 1000, 1)} s\n`);
   };
-  await run("engine", () => engineOverhead(41000));
-  await run("rolloutParallel4", () => rollout(4, 42000));
-  await run("rolloutParallel1", () => rollout(1, 43000));
-  await run("noopReconcile", () => noopReconcile(44000));
-  await run("api", () => apiLoad(45000));
+  await run("engine", () => engineOverhead(22000));
+  await run("rolloutParallel4", () => rollout(4, 23100));
+  await run("rolloutParallel1", () => rollout(1, 24200));
+  await run("noopReconcile", () => noopReconcile(25300));
+  await run("api", () => apiLoad(26400));
 
   const p4 = results["rolloutParallel4"];
   const p1 = results["rolloutParallel1"];

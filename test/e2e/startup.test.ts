@@ -44,7 +44,7 @@ afterEach(async () => {
 });
 
 test("when started without ARAGORA_API_TOKENS, then it creates an admin token file, says where, and enforces it; SIGTERM exits 0", async () => {
-  const port = await freePortBlock(1, 35000, 39999);
+  const port = await freePortBlock(1, 16000, 19999);
   child = start({ PORT: String(port), ARAGORA_STATE_DIR: stateDir });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;

@@ -38,8 +38,8 @@ export function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/** A random base in [lo, hi - count] whose `count` ports are all free (ours: 30000-34999). */
-export async function freePortBlock(count: number, lo = 30000, hi = 34999): Promise<number> {
+/** A random base in [lo, hi - count] whose `count` ports are all free (ours: 12000-15999). */
+export async function freePortBlock(count: number, lo = 12000, hi = 15999): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = lo + Math.floor(Math.random() * (hi - lo - count)) ;
     const aligned = base - (base % 10);
@@ -47,7 +47,7 @@ export async function freePortBlock(count: number, lo = 30000, hi = 34999): Prom
     for (let p = aligned; p < aligned + count && ok; p++) ok = await portFree(p);
     if (ok) return aligned;
   }
-  throw new Error("no free port block found in 30000-34999");
+  throw new Error("no free port block found in 12000-15999");
 }
 
 export interface LocalRegionDef {

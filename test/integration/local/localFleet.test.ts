@@ -4,7 +4,7 @@
  *
  * Runs in band, one scenario in steps that share the fleet: up → replication and routing checks
  * → drift (killed processes) → repair → destroy with nothing of ours left. Ports: a random free
- * block in 30000-34999; state: a temp dir (world-traversable, since PostgreSQL runs as `postgres`).
+ * block in 12000-15999; state: a temp dir (world-traversable, since PostgreSQL runs as `postgres`).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";

@@ -1,6 +1,6 @@
 /**
  * Helpers of the service integration tests: a service on loopback with its own state dir and a
- * free local port block in 35000-39999, HTTP calls with tokens, SSE reading, and cleanup that
+ * free local port block in 16000-19999, HTTP calls with tokens, SSE reading, and cleanup that
  * destroys whatever stacks exist and kills any process left under the state dir.
  */
 import * as fs from "node:fs";
@@ -35,12 +35,12 @@ export interface TestEnv {
   config(extra?: Record<string, string>): ServiceConfig;
 }
 
-/** A fresh state dir and a free block of ports (3 regions × 20 + the GLB) in 35000-39999. */
+/** A fresh state dir and a free block of ports (3 regions × 20 + the GLB) in 16000-19999. */
 export async function testEnv(regions = 3): Promise<TestEnv> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-svc-"));
   fs.chmodSync(stateDir, 0o755);
   const count = regions * 20 + 1;
-  const portBase = await freePortBlock(count + 1, 35000, 39999);
+  const portBase = await freePortBlock(count + 1, 16000, 19999);
   const env: Record<string, string> = {
     PORT: "0",
     HOST: "127.0.0.1",

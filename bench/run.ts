@@ -19,8 +19,9 @@ import autocannon from "autocannon";
 import { createAutomationRunner } from "../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../server/engine/toolchain";
 import { regionProgram } from "../stacks/region";
+import { globalProgram } from "../stacks/global";
 import { regionStackConfigValues } from "../stacks/config";
-import { regionStackConfig } from "../stacks/spec/stackConfig";
+import { globalStackConfig, regionStackConfig } from "../stacks/spec/stackConfig";
 
 const ROOT = projectDir();
 const TOKEN = "bench-admin-" + Math.random().toString(36).slice(2);
@@ -133,6 +134,24 @@ class Service {
 
 // ------------------------------------------------------------------------------------------------
 
+/**
+ * Adds the first `size` regions of SPECS that the service does not have yet: the primary first,
+ * then the replicas all at once (their operations queue where they share stacks).
+ */
+async function addFleet(svc: Service, size: number): Promise<OperationView[]> {
+  const have = (await svc.api<{ regions: { name: string }[] }>("GET", "/regions")).body.regions.map((r) => r.name);
+  const missing = SPECS.slice(0, size).filter((s) => !have.includes(s.name));
+  const ops: OperationView[] = [];
+  const first = missing[0];
+  if (first?.primary) {
+    ops.push(await svc.wait(await svc.submit("POST", "/regions", first)));
+    missing.shift();
+  }
+  const ids = await Promise.all(missing.map((s) => svc.submit("POST", "/regions", s)));
+  for (const id of ids) ops.push(await svc.wait(id));
+  return ops;
+}
+
 async function rollout(maxParallel: number, portBase: number): Promise<Record<string, number>> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `aragora-bench-p${maxParallel}-`));
   const svc = new Service(stateDir, await freePort(), {
@@ -143,9 +162,9 @@ async function rollout(maxParallel: number, portBase: number): Promise<Record<st
   await svc.start();
   try {
     const t0 = Date.now();
-    const op = await svc.wait(await svc.submit("PUT", "/fleet", { regions: SPECS.slice(0, 3) }));
+    const ops = await addFleet(svc, 3);
     const wall = Date.now() - t0;
-    const steps = op.steps.filter((s) => s.status === "succeeded");
+    const steps = ops.flatMap((o) => o.steps).filter((s) => s.status === "succeeded");
     const dur = (stack: string) => steps.find((s) => s.stack === stack)?.durationMs ?? 0;
     const sum = steps.reduce((a, s) => a + (s.durationMs ?? 0), 0);
     const critical = dur("us-east-1") + Math.max(dur("eu-west-1"), dur("ap-south-1")) + dur("global");
@@ -167,7 +186,7 @@ async function noopReconcile(portBase: number): Promise<Record<string, number>> 
   const out: Record<string, number> = {};
   try {
     for (const size of [1, 3, 5]) {
-      await svc.wait(await svc.submit("PUT", "/fleet", { regions: SPECS.slice(0, size) }));
+      await addFleet(svc, size);
       const runs: number[] = [];
       for (let i = 0; i < 3; i++) {
         const t0 = Date.now();
@@ -262,13 +281,26 @@ async function engineOverhead(portBase: number): Promise<Record<string, number>>
   return out;
 }
 
-/** Remove every region (replicas first, then the primary) and stop the service. */
+/**
+ * Removes the replicas through the API, then stops the service and destroys the remaining stacks
+ * (global, then the primary: the API refuses to remove a primary) with the engine directly.
+ */
 async function teardown(svc: Service): Promise<void> {
   try {
-    const regions = (await svc.api<{ name: string; primary: boolean }[] | { regions: { name: string; primary: boolean }[] }>("GET", "/regions")).body;
-    const list = Array.isArray(regions) ? regions : regions.regions;
-    for (const r of [...list.filter((x) => !x.primary), ...list.filter((x) => x.primary)]) {
-      await svc.wait(await svc.submit("DELETE", `/regions/${r.name}${r.primary ? "?force=true" : ""}`));
+    const list = (await svc.api<{ regions: { name: string; primary: boolean }[] }>("GET", "/regions")).body.regions;
+    for (const r of list.filter((x) => !x.primary)) await svc.wait(await svc.submit("DELETE", `/regions/${r.name}`));
+    await svc.stop();
+    const bin = findPulumiBinDir();
+    const runner = createAutomationRunner({ stateDir: svc.stateDir, projectDir: ROOT, passphraseFile: path.join(svc.stateDir, "passphrase"), ...(bin ? { pulumiBinDir: bin } : {}) });
+    for (const stack of ["global", ...list.filter((x) => x.primary).map((x) => x.name)]) {
+      const file = path.join(svc.stateDir, "stacks", `Pulumi.${stack}.yaml`);
+      if (!fs.existsSync(file)) continue;
+      const text = fs.readFileSync(file, "utf8");
+      const fleet: unknown = JSON.parse(yamlValue(text, "aragora:fleet"));
+      const program = stack === "global"
+        ? globalProgram(globalStackConfig.parse({ fleet }))
+        : regionProgram(regionStackConfig.parse({ region: JSON.parse(yamlValue(text, "aragora:region")), fleet }));
+      await runner.destroy({ stack, program, config: {} });
     }
   } catch (err) {
     console.error("teardown:", err instanceof Error ? err.message : err);

@@ -12,6 +12,7 @@ import { Writable } from "node:stream";
 import { loadConfig } from "../../../server/config";
 import {
   StepCancelledError,
+  StepFailedError,
   type RunOptions,
   type StackOutputs,
   type StackRunner,
@@ -55,6 +56,10 @@ export class LeakyRunner implements StackRunner {
   readonly locks = new Set<string>();
   /** `${action}:${stack}` → promise the step waits for. */
   gates = new Map<string, Promise<void>>();
+  /** Stacks whose secret outputs a step has already returned. */
+  readonly returnedSecrets = new Set<string>();
+  /** `${action}:${stack}` → the step fails (once) with this engine message. */
+  failures = new Map<string, string>();
 
   private async run(action: StepAction, req: StackRunRequest, opts: RunOptions = {}): Promise<StepResult> {
     if (this.locks.has(req.stack)) this.overlaps++;
@@ -78,8 +83,14 @@ export class LeakyRunner implements StackRunner {
       });
       const gate = this.gates.get(`${action}:${req.stack}`);
       if (gate) await gate;
-      // Printed after the first up of the stack: the service knows the value by then.
-      if (this.calls.filter((c) => c.stack === req.stack).length > 1) emit(`replication user ready, secret ${pw}`);
+      const failure = this.failures.get(`${action}:${req.stack}`);
+      if (failure !== undefined) {
+        this.failures.delete(`${action}:${req.stack}`);
+        throw new StepFailedError(req.stack, action, failure);
+      }
+      // Printed bare only once a step of this stack has returned it as a secret output: before that, the
+      // service cannot know the value (see docs/reliability.md, "what the scrubber cannot catch").
+      if (this.returnedSecrets.has(req.stack)) emit(`replication user ready, secret ${pw}`);
       const outputs: StackOutputs =
         action === "destroy"
           ? {}
@@ -90,6 +101,7 @@ export class LeakyRunner implements StackRunner {
               redisUrl: { value: `redis://:${pw}@127.0.0.1:6379`, secret: true },
               appUrl: { value: "http://127.0.0.1:21010", secret: false },
             };
+      if (action !== "destroy") this.returnedSecrets.add(req.stack);
       return { action, stack: req.stack, summary: action === "destroy" ? { delete: 3 } : { create: 3 }, outputs, changes: [], durationMs: Date.now() - call.start };
     } finally {
       call.end = Date.now();

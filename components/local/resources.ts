@@ -26,11 +26,15 @@ export class OwnedDir extends pulumi.dynamic.Resource {
   }
 }
 
-/** A generated password (node:crypto, base64url). `value` is a secret output. */
+/**
+ * A generated password (node:crypto, base64url), or an adopted one (`adopt`, read at create only).
+ * `value` is a secret output.
+ */
 export class GeneratedSecret extends pulumi.dynamic.Resource {
   declare readonly value: pulumi.Output<string>;
-  constructor(name: string, args: In<{ bytes: number }> = { bytes: 24 }, opts?: pulumi.CustomResourceOptions) {
-    super(localProvider(), name, { kind: "secret" satisfies ProviderKind, ...args, value: undefined }, secretOpts(opts, ["value"]), TYPE_MODULE, "Secret");
+  constructor(name: string, args: { bytes: pulumi.Input<number>; adopt?: pulumi.Input<string> } = { bytes: 24 }, opts?: pulumi.CustomResourceOptions) {
+    const adopt = args.adopt !== undefined ? { adopt: pulumi.secret(args.adopt) } : {};
+    super(localProvider(), name, { kind: "secret" satisfies ProviderKind, bytes: args.bytes, ...adopt, value: undefined }, secretOpts(opts, ["value"]), TYPE_MODULE, "Secret");
   }
 }
 

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
-import { assertInside, assertInt, assertSafePath } from "../names";
+import { assertInside, assertInt, assertSafePath, assertSecret } from "../names";
 import { makeDir, removeDir } from "./proc";
 import { checker } from "./redis";
 
@@ -59,24 +59,33 @@ export const ownedDir: pulumi.dynamic.ResourceProvider = {
 export interface SecretInputs {
   /** Random bytes before base64url encoding. */
   bytes: number;
+  /**
+   * Take this value instead of generating one (a replica region adopts the fleet's credentials from
+   * the primary, so it still has them once a failover makes it the primary). Read at create only.
+   */
+  adopt?: string;
 }
-export type SecretOutputs = SecretInputs & { value: string };
+/** Everything but `adopt` (the adopted value only lives on as `value`, a secret). */
+export type SecretOutputs = Omit<SecretInputs, "adopt"> & { value: string };
 
 function validateSecret(i: SecretInputs): void {
   assertInt(i.bytes, "bytes", 16, 64);
+  if (i.adopt !== undefined) assertSecret(i.adopt, "adopt");
 }
 
-/** A generated password (base64url, so it is safe in config files and URLs). Only ever a secret output. */
+/** A generated (or adopted) password (base64url, so it is safe in config files and URLs). Only ever a secret output. */
 export const generatedSecret: pulumi.dynamic.ResourceProvider = {
   check: checker(validateSecret),
   diff(_id: string, olds: SecretOutputs, news: SecretInputs) {
+    // `adopt` never changes a secret once made: the fleet's credentials outlive role changes.
     const changed = olds.bytes !== news.bytes;
     return Promise.resolve({ changes: changed, replaces: changed ? ["bytes"] : [] });
   },
   create(inputs: SecretInputs) {
     validateSecret(inputs);
-    const value = randomBytes(inputs.bytes).toString("base64url");
-    return Promise.resolve({ id: `secret:${randomBytes(8).toString("hex")}`, outs: { ...inputs, value } });
+    const { adopt, ...rest } = inputs;
+    const value = adopt ?? randomBytes(inputs.bytes).toString("base64url");
+    return Promise.resolve({ id: `secret:${randomBytes(8).toString("hex")}`, outs: { ...rest, value } });
   },
   read(id: string, props?: SecretOutputs) {
     return Promise.resolve(props === undefined ? { id } : { id, props });

@@ -24,6 +24,7 @@ import {
   renderPgHba,
   renderPgpass,
   renderPostgresConf,
+  renderPrimaryAutoConf,
   renderStandbyAutoConf,
 } from "../render/postgres";
 import { assertInt, assertPgIdentifier, assertPgSize, assertPort, assertRegionName, assertSafePath, assertSecret } from "../names";
@@ -186,35 +187,58 @@ function managedConf(i: PostgresServerInputs): string {
   });
 }
 
-/** Writes the managed files; returns true when one of them changed (a running server must restart). */
-function writeConfig(i: PostgresServerInputs): boolean {
+/** What writing the managed files changed: `restart` needs a restart, `reload` a reload (`pg_reload_conf`). */
+interface ConfigChange {
+  restart: boolean;
+  reload: boolean;
+}
+
+/** The managed conf without its comment line (the comment names the role; a role change alone needs no restart). */
+function settingsOnly(conf: string | undefined): string | undefined {
+  return conf?.split("\n").filter((l) => !l.startsWith("#")).join("\n");
+}
+
+/**
+ * Writes the managed files. Settings in aragora.conf (port, wal_level, senders, slots, ...) need a
+ * restart; pg_hba.conf and the standby's primary_conninfo / primary_slot_name (PostgreSQL 13+)
+ * only a reload, so re-pointing a standby or switching a role keeps the server up.
+ */
+function writeConfig(i: PostgresServerInputs): ConfigChange {
   const f = files(i);
-  let changed = false;
-  const put = (file: string, content: string, mode = 0o600): void => {
-    let old: string | undefined;
+  const change: ConfigChange = { restart: false, reload: false };
+  const read = (file: string): string | undefined => {
     try {
-      old = fs.readFileSync(file, "utf8");
+      return fs.readFileSync(file, "utf8");
     } catch {
-      old = undefined;
+      return undefined;
     }
+  };
+  const put = (file: string, content: string, kind: "restart" | "reload" | "none", mode = 0o600): void => {
+    const old = read(file);
     if (old === content) return;
     writeFile(file, content, mode, SERVICE_USER);
-    changed = true;
+    if (kind === "restart") change.restart = true;
+    if (kind === "reload") change.reload = true;
   };
   const mainConf = path.join(f.dataDir, "postgresql.conf");
   const include = `include '${PG_MANAGED_CONF}'`;
   const main = fs.readFileSync(mainConf, "utf8");
-  if (!main.split("\n").includes(include)) put(mainConf, `${main.trimEnd()}\n\n# Aragora Regions: managed settings last, so they win.\n${include}\n`);
-  put(path.join(f.dataDir, PG_MANAGED_CONF), managedConf(i));
-  put(path.join(f.dataDir, "pg_hba.conf"), renderPgHba());
+  if (!main.split("\n").includes(include)) put(mainConf, `${main.trimEnd()}\n\n# Aragora Regions: managed settings last, so they win.\n${include}\n`, "restart");
+  const managedFile = path.join(f.dataDir, PG_MANAGED_CONF);
+  const managed = managedConf(i);
+  const oldManaged = read(managedFile);
+  put(managedFile, managed, settingsOnly(oldManaged) === settingsOnly(managed) ? "none" : "restart");
+  put(path.join(f.dataDir, "pg_hba.conf"), renderPgHba(), "reload");
+  const autoConf = path.join(f.dataDir, "postgresql.auto.conf");
   if (i.role === "standby") {
-    put(f.pgpass, renderPgpass(i.primaryPort ?? 0, i.replicatorPassword));
-    put(
-      path.join(f.dataDir, "postgresql.auto.conf"),
-      renderStandbyAutoConf({ primaryPort: i.primaryPort ?? 0, passfile: f.pgpass, applicationName: i.region, slot: i.slot ?? "" }),
-    );
+    put(f.pgpass, renderPgpass(i.primaryPort ?? 0, i.replicatorPassword), "none");
+    put(autoConf, renderStandbyAutoConf({ primaryPort: i.primaryPort ?? 0, passfile: f.pgpass, applicationName: i.region, slot: i.slot ?? "" }), "reload");
+  } else {
+    // A promoted standby keeps no upstream settings (and no ALTER SYSTEM fence from a past failover).
+    put(autoConf, renderPrimaryAutoConf(), "reload");
+    fs.rmSync(f.pgpass, { force: true });
   }
-  return changed;
+  return change;
 }
 
 async function initPrimary(i: PostgresServerInputs): Promise<void> {
@@ -246,9 +270,9 @@ async function baseBackup(i: PostgresServerInputs): Promise<void> {
   ], { asUser: SERVICE_USER, env: { PGPASSFILE: f.pgpass }, timeoutMs: 300_000 });
 }
 
-/** Waits until the standby's walreceiver streams (best effort: a lagging primary is not an error here). */
-async function waitStreaming(i: PostgresServerInputs): Promise<void> {
-  await waitFor(async () => {
+/** Waits until the standby's walreceiver streams; false when it does not within `timeoutMs`. */
+async function waitStreaming(i: PostgresServerInputs, timeoutMs = 15_000): Promise<boolean> {
+  return waitFor(async () => {
     try {
       return await withClient(client(i.port, PG_SUPERUSER, i.superuserPassword, "postgres"), async (c) => {
         const r = await c.query("SELECT status FROM pg_stat_wal_receiver");
@@ -257,11 +281,107 @@ async function waitStreaming(i: PostgresServerInputs): Promise<void> {
     } catch {
       return false;
     }
-  }, 15_000, 200);
+  }, timeoutMs, 200);
 }
 
-/** Brings the server to the wanted state on whatever data exists: init or base-backup when missing, (re)write config, start or restart. */
-async function ensure(i: PostgresServerInputs): Promise<PostgresServerOutputs> {
+async function superuserQuery<T>(i: PostgresServerInputs, fn: (c: Client) => Promise<T>): Promise<T> {
+  return withClient(client(i.port, PG_SUPERUSER, i.superuserPassword, "postgres"), fn);
+}
+
+/** Promotes a running standby in place (same data dir, new timeline); a no-op on a primary. */
+async function promoteInPlace(i: PostgresServerInputs): Promise<void> {
+  await superuserQuery(i, async (c) => {
+    const r = await c.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r");
+    if (r.rows[0]?.r !== true) return;
+    const p = await c.query<{ ok: boolean }>("SELECT pg_promote(true, 60) AS ok");
+    if (p.rows[0]?.ok !== true) throw new Error(`pg_promote of ${i.region} did not finish within 60 s`);
+    // Put the new timeline into pg_control now (pg_rewind and timeline probes read it there).
+    await c.query("CHECKPOINT");
+  });
+}
+
+/**
+ * Moves a data dir whose history may have diverged from the primary's aside (`data.replaced`, one
+ * kept for forensics) and copies the primary afresh: the old primary rejoining after a failover,
+ * or a standby that cannot follow the new primary's timeline.
+ */
+async function reseed(i: PostgresServerInputs, why: string): Promise<void> {
+  const f = files(i);
+  await stop(i);
+  const aside = path.join(i.root, "data.replaced");
+  removeDir(aside);
+  if (fs.existsSync(f.dataDir)) fs.renameSync(f.dataDir, aside);
+  writeFile(path.join(i.root, "reseed.log"), `${new Date().toISOString()} re-seeded from port ${String(i.primaryPort)}: ${why}\n`, 0o600, SERVICE_USER);
+  await baseBackup(i);
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** What the server logged after `offset` (where a reload or restart began). */
+function logSince(file: string, offset: number): string {
+  try {
+    const fd = fs.openSync(file, "r");
+    try {
+      const size = fs.fstatSync(fd).size;
+      const len = Math.max(0, Math.min(size - offset, 1_000_000));
+      const buf = Buffer.alloc(len);
+      fs.readSync(fd, buf, 0, len, offset);
+      return buf.toString("utf8");
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return "";
+  }
+}
+
+/** The walreceiver's complaints when a standby replayed past the new primary's timeline switch. */
+const CANNOT_FOLLOW = /is not in this server's history|forked off current database system timeline|is not a child of this server's history|requested starting point .* is ahead of the WAL flush position/;
+
+/**
+ * After a re-point: true once the standby streams from the new primary; false as soon as its log
+ * says it cannot follow the new timeline (then it is re-seeded), or after 10 s.
+ */
+async function followsNewPrimary(i: PostgresServerInputs, logOffset: number): Promise<boolean> {
+  const f = files(i);
+  let streaming = false;
+  await waitFor(async () => {
+    if (CANNOT_FOLLOW.test(logSince(f.logFile, logOffset))) return true;
+    streaming = await waitStreaming(i, 0);
+    return streaming;
+  }, 10_000, 200);
+  return streaming;
+}
+
+async function applyConfig(i: PostgresServerInputs, change: ConfigChange): Promise<void> {
+  const before = await state(i);
+  if (before.running && change.restart) {
+    await stop(i);
+    await start(i);
+  } else if (!before.running) {
+    await stop(i); // a half-dead postmaster (pid alive, port closed)
+    await start(i);
+  } else if (change.reload) {
+    await superuserQuery(i, (c) => c.query("SELECT pg_reload_conf()"));
+  }
+}
+
+/**
+ * Brings the server to the wanted state on whatever data exists: init or base-backup when
+ * missing, (re)write config, start, restart or reload. Role changes happen in place:
+ * - standby → primary: the same data dir is promoted (pg_promote), never re-initialized;
+ * - primary → standby (the old primary after a failover): its data may hold writes the new
+ *   primary never got, so it is moved aside and re-seeded from the new primary;
+ * - a standby re-pointed to another primary reloads its primary_conninfo and follows the new
+ *   timeline; if it cannot (it replayed past the new primary's switch point), it is re-seeded.
+ */
+async function ensure(i: PostgresServerInputs, olds?: PostgresServerInputs): Promise<PostgresServerOutputs> {
   validate(i);
   const f = files(i);
   if (!fs.existsSync(path.join(binDir(i.version), "postgres"))) {
@@ -270,21 +390,27 @@ async function ensure(i: PostgresServerInputs): Promise<PostgresServerOutputs> {
   assertTraversable(i.root, SERVICE_USER);
   makeDir(i.root, 0o700, SERVICE_USER);
   const fresh = !fs.existsSync(path.join(f.dataDir, "PG_VERSION"));
+  const standbyData = fs.existsSync(path.join(f.dataDir, "standby.signal"));
   if (fresh) {
     if (i.role === "primary") await initPrimary(i);
     else await baseBackup(i);
+  } else if (i.role === "standby" && !standbyData) {
+    await reseed(i, "this data dir was a primary; it rejoins as a standby of the new primary");
   }
-  const changed = writeConfig(i);
-  const before = await state(i);
-  if (before.running && changed) {
-    await stop(i);
-    await start(i);
-  } else if (!before.running) {
-    await stop(i); // a half-dead postmaster (pid alive, port closed)
-    await start(i);
+  const logOffset = fileSize(f.logFile);
+  await applyConfig(i, writeConfig(i));
+  if (i.role === "primary") {
+    await promoteInPlace(i);
+    await bootstrapPrimary(i);
+  } else {
+    const repointed = olds !== undefined && (olds.primaryPort !== i.primaryPort || olds.role !== "standby");
+    const streaming = repointed ? await followsNewPrimary(i, logOffset) : await waitStreaming(i);
+    if (!streaming && repointed && !fresh && standbyData && (await portOpen(i.primaryPort ?? 0))) {
+      await reseed(i, `it did not stream from the new primary within 10 s (it may have replayed past its timeline switch)\n${tail(f.logFile, 600)}`);
+      await applyConfig(i, writeConfig(i));
+      await waitStreaming(i);
+    }
   }
-  if (i.role === "primary") await bootstrapPrimary(i);
-  else await waitStreaming(i);
   const after = await state(i);
   if (!after.running) throw new Error(`PostgreSQL of ${i.region} is not answering on port ${i.port}: ${tail(f.logFile)}`);
   return { ...i, ...after, dataDir: f.dataDir, logFile: f.logFile, pidFile: f.pidFile };
@@ -294,8 +420,11 @@ const KEYS = [
   "role", "region", "root", "port", "version", "walKeepSize", "maxWalSenders", "maxReplicationSlots",
   "superuserPassword", "replicatorPassword", "appPassword", "monitorPassword", "primaryPort", "slot",
 ] as const;
-/** Changing these means a different cluster: replace (delete first: same ports and paths). */
-const REPLACE_KEYS = ["role", "root", "version", "region"] as const;
+/**
+ * Changing these means a different cluster: replace (delete first: same ports and paths). The role
+ * is not one of them: a failover changes it in place (see `ensure`).
+ */
+const REPLACE_KEYS = ["root", "version", "region"] as const;
 
 export const postgresServer: pulumi.dynamic.ResourceProvider = {
   check(_olds: PostgresServerInputs, news: PostgresServerInputs) {
@@ -331,8 +460,8 @@ export const postgresServer: pulumi.dynamic.ResourceProvider = {
     if (props === undefined) return { id };
     return { id, props: { ...props, ...(await state(props)) } };
   },
-  async update(_id: string, _olds: PostgresServerOutputs, news: PostgresServerInputs) {
-    return { outs: await ensure(news) };
+  async update(_id: string, olds: PostgresServerOutputs, news: PostgresServerInputs) {
+    return { outs: await ensure(news, olds) };
   },
   async delete(_id: string, props: PostgresServerOutputs) {
     validate(props);
@@ -395,7 +524,8 @@ export const replicationSlot: pulumi.dynamic.ResourceProvider = {
   },
   async diff(_id: string, olds: ReplicationSlotOutputs, news: ReplicationSlotInputs) {
     const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, ["primaryPort", "slot", "password"]);
-    const replaces = changed.filter((k) => k === "primaryPort" || k === "slot");
+    // A new primary (failover) is an update: the slot is made there, the old one dropped if it answers.
+    const replaces = changed.filter((k) => k === "slot");
     const present = olds.present && (await slotPresent(news)) !== false;
     return { changes: changed.length > 0 || !present, replaces, deleteBeforeReplace: true };
   },
@@ -408,25 +538,42 @@ export const replicationSlot: pulumi.dynamic.ResourceProvider = {
     // The primary not answering says nothing about the slot: keep what we knew.
     return { id, props: { ...props, present: present ?? props.present } };
   },
-  async update(_id: string, _olds: ReplicationSlotOutputs, news: ReplicationSlotInputs) {
+  async update(_id: string, olds: ReplicationSlotOutputs, news: ReplicationSlotInputs) {
+    if (olds.primaryPort !== news.primaryPort) await dropSlotIfReachable(olds);
     return { outs: await ensureSlot(news) };
   },
   async delete(_id: string, props: ReplicationSlotOutputs) {
     validateSlot(props);
     if (!(await portOpen(props.primaryPort))) {
-      throw new Error(
-        `cannot drop replication slot ${props.slot}: the primary's PostgreSQL (port ${props.primaryPort}) is not running. ` +
-          `Start it (pulumi up of the primary region) and destroy again`,
-      );
+      // The primary is gone (a failover, or its region was destroyed): there is nothing to drop,
+      // and a stale slot on a server that comes back is dropped when it rejoins (re-seeded).
+      return;
     }
     // The standby stops first (it depends on the slot), but its walsender may take a moment to go.
     const gone = await waitFor(async () => {
-      return withClient(slotClient(props), async (c) => {
-        await c.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [props.slot]);
-        const r = await c.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [props.slot]);
-        return (r.rowCount ?? 0) === 0;
-      });
+      try {
+        return await withClient(slotClient(props), async (c) => {
+          await c.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [props.slot]);
+          const r = await c.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [props.slot]);
+          return (r.rowCount ?? 0) === 0;
+        });
+      } catch {
+        // Stopped answering meanwhile: same as unreachable.
+        return !(await portOpen(props.primaryPort));
+      }
     }, 20_000, 250);
     if (!gone) throw new Error(`replication slot ${props.slot} on port ${props.primaryPort} is still active; stop its standby first`);
   },
 };
+
+/** Best effort: drops an inactive slot on a server that answers (the old primary after a failover). */
+async function dropSlotIfReachable(i: ReplicationSlotInputs): Promise<void> {
+  if (!(await portOpen(i.primaryPort))) return;
+  try {
+    await withClient(slotClient(i), (c) =>
+      c.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", [i.slot]),
+    );
+  } catch {
+    /* in recovery, fenced or going away: its slots vanish when it is re-seeded */
+  }
+}

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { SENTINEL_MASTER_NAME, renderRedisConf, renderSentinelConf } from "../render/redis";
+import { REDIS_HOST, SENTINEL_MASTER_NAME, renderRedisConf, renderSentinelConf } from "../render/redis";
 import { assertInt, assertPort, assertSafePath, assertSecret } from "../names";
 import { changedKeys, errorMessage, type ProcessState, hasUnknowns } from "./common";
 import { makeDir, pidAlive, portOpen, readPidFile, removeDir, runOk, stopPid, tail, waitFor, writeFile } from "./proc";
@@ -62,7 +62,12 @@ function putIfChanged(file: string, content: string): boolean {
   return true;
 }
 
-async function ensureRedis(i: RedisServerInputs): Promise<RedisServerOutputs> {
+/**
+ * Brings Redis to the wanted state. A change of `replicaOfPort` alone (a failover: promoted, or
+ * re-pointed to the new primary) is applied at runtime with REPLICAOF, without a restart; other
+ * changes (port, password, timeouts) restart it on its data (AOF).
+ */
+async function ensureRedis(i: RedisServerInputs, olds?: RedisServerInputs): Promise<RedisServerOutputs> {
   validateRedis(i);
   makeDir(i.dir, 0o700);
   const conf = path.join(i.dir, "redis.conf");
@@ -73,9 +78,16 @@ async function ensureRedis(i: RedisServerInputs): Promise<RedisServerOutputs> {
     ...(i.replicaOfPort !== undefined ? { replicaOfPort: i.replicaOfPort } : {}),
   });
   const before = await redisState(pidFile, i.port, "redis-server");
+  const changedInputs = olds ? changedKeys(olds as unknown as Record<string, unknown>, i as unknown as Record<string, unknown>, REDIS_KEYS) : undefined;
+  const runtimeOnly = before.running && changedInputs !== undefined && changedInputs.every((k) => k === "replicaOfPort");
+  if (runtimeOnly && changedInputs.includes("replicaOfPort")) {
+    const target = i.replicaOfPort !== undefined ? [REDIS_HOST, String(i.replicaOfPort)] : ["NO", "ONE"];
+    await redisCommands(i.port, [["AUTH", i.password], ["REPLICAOF", ...target]], 5000);
+  }
   const changed = putIfChanged(conf, content);
-  if (before.running && changed) await stopPid(before.pid, "redis-server");
-  if (!before.running || changed) {
+  const restart = changed && !runtimeOnly;
+  if (before.running && restart) await stopPid(before.pid, "redis-server");
+  if (!before.running || restart) {
     await stopPid(readPidFile(pidFile), "redis-server"); // half-dead (pid alive, port closed)
     await runOk("redis-server", "redis-server", [conf], { cwd: i.dir, logFile: path.join(i.dir, "start.log"), timeoutMs: 30_000 });
     if (!(await waitFor(() => redisPing(i.port, i.password), 15_000))) {
@@ -129,8 +141,8 @@ export const redisServer: pulumi.dynamic.ResourceProvider = {
     if (props === undefined) return { id };
     return { id, props: { ...props, ...(await redisState(props.pidFile, props.port, "redis-server")) } };
   },
-  async update(_id: string, _olds: RedisServerOutputs, news: RedisServerInputs) {
-    return { outs: await ensureRedis(news) };
+  async update(_id: string, olds: RedisServerOutputs, news: RedisServerInputs) {
+    return { outs: await ensureRedis(news, olds) };
   },
   async delete(_id: string, props: RedisServerOutputs) {
     validateRedis(props);
@@ -168,32 +180,59 @@ function validateSentinel(i: SentinelInputs): void {
 
 const SENTINEL_KEYS = ["region", "dir", "port", "masterPort", "password", "quorum", "downAfterMs", "failoverTimeoutMs", "parallelSyncs"] as const;
 
+async function sentinelMasterPort(port: number): Promise<number | undefined> {
+  try {
+    const [addr] = await redisCommands(port, [["SENTINEL", "get-master-addr-by-name", SENTINEL_MASTER_NAME]], 1000);
+    return Array.isArray(addr) && addr.length === 2 ? Number(addr[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Points a running Sentinel at `masterPort` with our settings, at runtime (Sentinel rewrites its own file). */
+async function reconfigureSentinel(i: SentinelInputs): Promise<void> {
+  const m = SENTINEL_MASTER_NAME;
+  const settings = [
+    ["SENTINEL", "SET", m, "auth-pass", i.password, "down-after-milliseconds", String(i.downAfterMs), "failover-timeout", String(i.failoverTimeoutMs), "parallel-syncs", String(i.parallelSyncs), "quorum", String(i.quorum)],
+  ];
+  if ((await sentinelMasterPort(i.port)) !== i.masterPort) {
+    try {
+      await redisCommands(i.port, [["SENTINEL", "REMOVE", m]], 2000);
+    } catch {
+      /* not monitoring it */
+    }
+    await redisCommands(i.port, [["SENTINEL", "MONITOR", m, REDIS_HOST, String(i.masterPort), String(i.quorum)], ...settings], 2000);
+  } else {
+    await redisCommands(i.port, settings, 2000);
+  }
+}
+
 /**
- * Sentinel owns its config file once started (myid, epochs, known replicas, failovers), so it is
- * written only on create or when our inputs changed; a dead sentinel restarts on its own file.
+ * Sentinel owns its config file once started (myid, epochs, known replicas, failovers), so the
+ * file is written from the template only when Sentinel is not running (create, or a dead one whose
+ * inputs changed). A running Sentinel whose inputs changed (a failover moved the master) is
+ * reconfigured at runtime with SENTINEL REMOVE/MONITOR/SET; only a new port restarts it.
  */
-async function ensureSentinel(i: SentinelInputs, inputsChanged: boolean): Promise<SentinelOutputs> {
+async function ensureSentinel(i: SentinelInputs, olds: SentinelInputs | undefined): Promise<SentinelOutputs> {
   validateSentinel(i);
   makeDir(i.dir, 0o700);
   const conf = path.join(i.dir, "sentinel.conf");
   const pidFile = path.join(i.dir, "sentinel.pid");
   const logFile = path.join(i.dir, "sentinel.log");
-  const before = await redisState(pidFile, i.port, "sentinel");
-  const rewrite = inputsChanged || !fs.existsSync(conf);
-  if (rewrite && before.running) await stopPid(before.pid, "sentinel");
-  if (rewrite) writeFile(conf, renderSentinelConf(i), 0o600);
-  if (rewrite || !before.running) {
+  const changed = olds === undefined ? [...SENTINEL_KEYS] : changedKeys(olds as unknown as Record<string, unknown>, i as unknown as Record<string, unknown>, SENTINEL_KEYS);
+  let before = await redisState(pidFile, i.port, "sentinel");
+  if (before.running && changed.includes("port")) {
+    await stopPid(before.pid, "sentinel");
+    before = { running: false, pid: 0 };
+  }
+  if (!before.running) {
+    if (changed.length > 0 || !fs.existsSync(conf)) writeFile(conf, renderSentinelConf(i), 0o600);
     await stopPid(readPidFile(pidFile), "sentinel");
     await runOk("redis-sentinel", "redis-sentinel", [conf], { cwd: i.dir, logFile: path.join(i.dir, "start.log"), timeoutMs: 30_000 });
-    const ok = await waitFor(async () => {
-      try {
-        const [addr] = await redisCommands(i.port, [["SENTINEL", "get-master-addr-by-name", SENTINEL_MASTER_NAME]], 1000);
-        return Array.isArray(addr) && addr.length === 2;
-      } catch {
-        return false;
-      }
-    }, 15_000);
+    const ok = await waitFor(async () => (await sentinelMasterPort(i.port)) !== undefined, 15_000);
     if (!ok) throw new Error(`Sentinel of ${i.region} did not answer on port ${i.port}: ${tail(logFile)}`);
+  } else if (changed.length > 0) {
+    await reconfigureSentinel(i);
   }
   return { ...i, ...(await redisState(pidFile, i.port, "sentinel")), pidFile, logFile, masterName: SENTINEL_MASTER_NAME };
 }
@@ -207,7 +246,7 @@ export const sentinel: pulumi.dynamic.ResourceProvider = {
   },
   async create(inputs: SentinelInputs) {
     try {
-      return { id: `sentinel:${inputs.dir}`, outs: await ensureSentinel(inputs, true) };
+      return { id: `sentinel:${inputs.dir}`, outs: await ensureSentinel(inputs, undefined) };
     } catch (err) {
       await stopPid(readPidFile(path.join(inputs.dir, "sentinel.pid")), "sentinel").catch(() => undefined);
       removeDir(inputs.dir);
@@ -219,8 +258,7 @@ export const sentinel: pulumi.dynamic.ResourceProvider = {
     return { id, props: { ...props, ...(await redisState(props.pidFile, props.port, "sentinel")) } };
   },
   async update(_id: string, olds: SentinelOutputs, news: SentinelInputs) {
-    const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, SENTINEL_KEYS);
-    return { outs: await ensureSentinel(news, changed.length > 0) };
+    return { outs: await ensureSentinel(news, olds) };
   },
   async delete(_id: string, props: SentinelOutputs) {
     validateSentinel(props);

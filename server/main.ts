@@ -3,12 +3,41 @@
  * and stops it gracefully on SIGTERM/SIGINT (no new work, running steps aborted and recorded
  * `interrupted`, connections and the database closed).
  */
-import { loadConfig } from "./config";
+import { loadConfig, prepareStateDir } from "./config";
+import { createLocalDrills } from "./drills";
+import { DEFAULT_CUTOFF_AGE_SECONDS } from "./drills/validate";
+import { createAutomationRunner } from "./engine/automationRunner";
+import { findPulumiBinDir, projectDir } from "./engine/toolchain";
 import { startService } from "./service";
+
+/** ARAGORA_VALIDATE_CUTOFF_SECONDS: validate leaves out debates younger than this (default: the runbook's hour). */
+function cutoffAgeSeconds(): number {
+  const raw = process.env["ARAGORA_VALIDATE_CUTOFF_SECONDS"];
+  if (raw === undefined || raw === "") return DEFAULT_CUTOFF_AGE_SECONDS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid configuration:\n  ARAGORA_VALIDATE_CUTOFF_SECONDS: must be a whole number of seconds (got ${JSON.stringify(raw)})`);
+  return n;
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // The engine is built here so the drills (failover checks, validate, replication status) read
+  // stack outputs through the same runner, and its per-stack queue, as the orchestrator.
+  const engineEnv = prepareStateDir(config);
+  const bin = findPulumiBinDir();
+  const runner = createAutomationRunner({
+    stateDir: config.stateDir,
+    backendUrl: config.backendUrl,
+    ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : { passphraseFile: config.passphraseFile }),
+    ...(bin !== undefined ? { pulumiBinDir: bin } : {}),
+    env: engineEnv,
+    projectDir: projectDir(),
+  });
+  const drills = createLocalDrills({ outputs: (stack) => runner.outputs(stack), cutoffAgeSeconds: cutoffAgeSeconds() });
   const service = await startService(config, {
+    runner,
+    handlers: drills.handlers,
+    lagProbe: drills.lagProbe,
     onBootstrapToken: (file, created) => {
       process.stderr.write(
         `\nARAGORA_API_TOKENS is not set: ${created ? "created an" : "using the"} admin token in ${file}\n` +

@@ -2,7 +2,9 @@
 import { Router, type Request, type Response } from "express";
 import { principalOf, requireRole } from "../auth/middleware";
 import { FLEET_PSEUDO_STACK, type FleetState } from "../domain";
-import { InputError, NotFoundError, UnavailableError } from "../errors";
+import { asDrillProbe } from "../drills";
+import { refusalMessage } from "../drills/failoverCheck";
+import { ConflictError, InputError, NotFoundError, UnavailableError } from "../errors";
 import type { LagProbe } from "../metrics";
 import { probeLag, renderMetrics } from "../metrics";
 import type { Accepted, DryRun, FleetService } from "../orchestrator/fleetService";
@@ -10,6 +12,7 @@ import type { Orchestrator } from "../orchestrator/orchestrator";
 import type { EventBus } from "../orchestrator/eventBus";
 import type { OfflinePlanner } from "../plan/offlinePlanner";
 import type { Store } from "../store/store";
+import { submitForcedFailover } from "./forcedFailover";
 import { openApiDocument } from "./openapi";
 import * as S from "./schemas";
 import { streamEvents } from "./sse";
@@ -40,6 +43,24 @@ export function createRouter(d: RouteDeps): Router {
       region.lastOperationId ? d.store.getOperation(region.lastOperationId) : Promise.resolve(undefined),
     ]);
     return toRegionView(region, stack, last);
+  };
+
+  // Live replication status (local target), bounded so a dead server never stalls the view.
+  const drills = asDrillProbe(d.lagProbe);
+  const replicationOf = async (name: string) => {
+    if (!drills) return undefined;
+    const regions = await d.store.listRegions();
+    const region = regions.find((x) => x.name === name);
+    if (!region) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        drills.replication(region, regions).catch(() => undefined),
+        new Promise<undefined>((resolve) => (timer = setTimeout(() => { resolve(undefined); }, 10_000))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   const sendAccepted = async (res: Response, a: Accepted): Promise<void> => {
@@ -116,7 +137,8 @@ export function createRouter(d: RouteDeps): Router {
     noQuery(req);
     const view = await regionView(name);
     if (!view) throw new NotFoundError(`region "${name}" does not exist`);
-    res.json(view);
+    const replication = await replicationOf(name);
+    res.json(replication ? { ...view, replication } : view);
   });
   r.put("/regions/:name", requireRole("operator"), async (req, res) => {
     const { name } = parsePart(S.regionParams, req.params, "params");
@@ -140,8 +162,19 @@ export function createRouter(d: RouteDeps): Router {
   // ---- fleet
   r.post("/failover", requireRole("admin"), async (req, res) => {
     noQuery(req);
-    const { to } = parsePart(S.failoverBody, req.body ?? {}, "body");
-    await sendAccepted(res, await d.fleet.failover(to, actorOf(res)));
+    const { to, force } = parsePart(S.failoverBody, req.body ?? {}, "body");
+    // Split-brain checks before anything is recorded (the promote step checks again, and logs the LSNs).
+    if (drills) {
+      const state = await d.fleet.desiredState();
+      const target = state.specs.find((s) => s.name === to);
+      if (target && !target.primary) {
+        const a = await drills.assessFailover(state, to, force === true);
+        if (a && !a.allowed) {
+          throw new ConflictError(refusalMessage(a), { reason: "failover_refused", problems: a.problems, positions: a.seen });
+        }
+      }
+    }
+    await sendAccepted(res, force === true ? await submitForcedFailover(d, to, actorOf(res)) : await d.fleet.failover(to, actorOf(res)));
   });
   for (const kind of ["refresh", "validate", "reconcile"] as const) {
     r.post(`/fleet/${kind}`, requireRole("operator"), async (req, res) => {

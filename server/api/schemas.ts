@@ -34,7 +34,13 @@ export const auditQuery = z.strictObject({
 });
 
 // ---- bodies
-export const failoverBody = z.strictObject({ to: name }).meta({ id: "FailoverRequest", description: "The region to promote to primary" });
+export const failoverBody = z
+  .strictObject({
+    to: name,
+    /** Go ahead although the split-brain checks refuse (target behind another candidate, old primary still writable: it is fenced first). */
+    force: z.boolean().optional(),
+  })
+  .meta({ id: "FailoverRequest", description: "The region to promote to primary; `force` overrides the split-brain checks (WAL positions, writable old primary)" });
 /** Action endpoints take no body; `{}` or nothing is fine. */
 export const emptyBody = z.union([z.strictObject({}), z.undefined()]);
 
@@ -64,7 +70,9 @@ export const stepView = z
     finishedAt: z.string().optional(),
     durationMs: z.number().int().optional(),
     summary: z.record(z.string(), z.number()).optional().describe("Resource operations by kind: create, update, delete, same, ..."),
-    changes: z.array(z.strictObject({ urn: z.string(), op: z.string() })).optional(),
+    changes: z
+      .array(z.strictObject({ urn: z.string(), op: z.string(), keys: z.array(z.string()).optional().describe("refresh: the outputs that drifted") }))
+      .optional(),
     note: z.string().optional(),
     error: errorInfo.optional(),
   })
@@ -96,6 +104,43 @@ export const operationList = z
   .strictObject({ operations: z.array(operationSummary), next: z.string().optional() })
   .meta({ id: "OperationList" });
 
+const lsn = z.string().describe("PostgreSQL WAL position, e.g. 0/5137618");
+export const replicationView = z
+  .object({
+    region: z.string(),
+    role: z.enum(["primary", "replica"]),
+    checkedAt: z.string(),
+    postgres: z.object({
+      reachable: z.boolean(),
+      error: z.string().optional(),
+      role: z.enum(["primary", "standby"]).optional(),
+      currentLsn: lsn.optional(),
+      receiveLsn: lsn.nullable().optional(),
+      replayLsn: lsn.nullable().optional(),
+      timeline: z.number().nullable().optional(),
+      state: z.string().optional().describe('From the primary\'s pg_stat_replication: "streaming", "catchup", ... or "not connected"'),
+      receiverStatus: z.string().nullable().optional(),
+      upstreamPort: z.number().nullable().optional(),
+      slotName: z.string().nullable().optional(),
+      lagBytes: z.number().nullable().optional(),
+      lagSeconds: z.number().nullable().optional().describe("replay_lag; 0 when idle and caught up; null when unknown"),
+      replicas: z
+        .array(z.object({ region: z.string(), state: z.string(), lagBytes: z.number().nullable(), lagSeconds: z.number().nullable(), slotName: z.string().nullable() }))
+        .optional(),
+    }),
+    redis: z.object({
+      reachable: z.boolean(),
+      error: z.string().optional(),
+      role: z.string().optional(),
+      masterLinkStatus: z.string().optional(),
+      masterPort: z.number().optional(),
+      masterLastIoSecondsAgo: z.number().optional(),
+      connectedReplicas: z.number().optional(),
+      sentinelMasterPort: z.number().optional(),
+    }),
+  })
+  .meta({ id: "ReplicationStatus", description: "Live replication status of a local region: PostgreSQL lag (bytes, seconds), streaming state, Redis link" });
+
 export const regionView = z
   .strictObject({
     name: z.string(),
@@ -105,10 +150,11 @@ export const regionView = z
     spec: regionSpec,
     outputs: z.record(z.string(), z.unknown()).describe('Stack outputs; secrets are "[secret]"'),
     lastOperation: z.strictObject({ id: z.string(), kind: z.enum(OPERATION_KINDS), status: z.enum(OPERATION_STATUSES) }).optional(),
+    replication: replicationView.optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .meta({ id: "Region", description: "A region: its desired spec, status, masked outputs and last operation" });
+  .meta({ id: "Region", description: "A region: its desired spec, status, masked outputs, last operation and (single-region view, local target) live replication status" });
 
 export const regionList = z.strictObject({ regions: z.array(regionView) }).meta({ id: "RegionList" });
 
@@ -167,7 +213,7 @@ export const auditView = z
 export const auditList = z.strictObject({ entries: z.array(auditView) }).meta({ id: "AuditList" });
 
 registry.add(regionSpec, { id: "RegionSpec", description: "A resolved region spec (defaults filled in)" });
-for (const s of [errorBody, stepView, operationView, operationSummary, operationList, regionView, regionList, accepted, dryRunView, eventView, health, auditView, auditList, failoverBody]) {
+for (const s of [replicationView, errorBody, stepView, operationView, operationSummary, operationList, regionView, regionList, accepted, dryRunView, eventView, health, auditView, auditList, failoverBody]) {
   const meta = s.meta();
   if (meta && typeof meta["id"] === "string") registry.add(s, { id: meta["id"] });
 }

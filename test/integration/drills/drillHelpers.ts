@@ -1,0 +1,239 @@
+/** Helpers of the drill tests: the service in-process with the real engine, API calls, a writer, process kills. */
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { Client } from "pg";
+import { loadConfig, prepareStateDir } from "../../../server/config";
+import { createLocalDrills } from "../../../server/drills";
+import { createAutomationRunner } from "../../../server/engine/automationRunner";
+import type { StackOutputs, StackRunner } from "../../../server/engine/stackRunner";
+import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
+import { createFleetDomain } from "../../../server/fleetDomain";
+import { createLogger } from "../../../server/logger";
+import { startService, type RunningService } from "../../../server/service";
+import { fleetSettings } from "../../../stacks/spec/fleetSettings";
+import type { RegionSpec } from "../../../stacks/spec/regionSpec";
+import { alive } from "../local/helpers";
+
+export const ADMIN_TOKEN = "drill-admin-0123456789abcdef";
+
+export interface DrillService {
+  service: RunningService;
+  runner: StackRunner;
+  api(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }>;
+  waitOperation(id: string, timeoutMs?: number): Promise<any>;
+  outputs(stack: string): Promise<StackOutputs>;
+}
+
+export async function startDrillService(stateDir: string, o: { portRange: string; glbPort: number; localRoot: string; cutoffAgeSeconds: number }): Promise<DrillService> {
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    ARAGORA_STATE_DIR: path.join(stateDir, "service"),
+    ARAGORA_API_TOKENS: `ada:admin:${ADMIN_TOKEN}`,
+    ARAGORA_LOCAL_PORT_RANGE: o.portRange,
+    ARAGORA_GLB_PORT: String(o.glbPort),
+    ARAGORA_LOCAL_ROOT: o.localRoot,
+    ARAGORA_MAX_PARALLEL: "4",
+    ARAGORA_LOG_LEVEL: "silent",
+    PULUMI_CONFIG_PASSPHRASE: "drill-test-passphrase",
+  });
+  const engineEnv = prepareStateDir(config);
+  const bin = findPulumiBinDir();
+  const runner = createAutomationRunner({
+    stateDir: config.stateDir,
+    backendUrl: config.backendUrl,
+    passphrase: "drill-test-passphrase",
+    ...(bin ? { pulumiBinDir: bin } : {}),
+    env: engineEnv,
+    projectDir: projectDir(),
+  });
+  const drills = createLocalDrills({ outputs: (s) => runner.outputs(s), cutoffAgeSeconds: o.cutoffAgeSeconds });
+  const service = await startService(config, { runner, handlers: drills.handlers, lagProbe: drills.lagProbe, logger: createLogger({ level: "silent" }) });
+  const api: DrillService["api"] = async (method, urlPath, body) => {
+    const res = await fetch(service.url + urlPath, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* text */
+    }
+    return { status: res.status, body: parsed };
+  };
+  const waitOperation: DrillService["waitOperation"] = async (id, timeoutMs = 180_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await api("GET", `/operations/${id}`);
+      if (!["queued", "running"].includes(r.body.status)) return r.body;
+      if (Date.now() > deadline) throw new Error(`operation ${id} still ${String(r.body.status)}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  };
+  const outputs = async (stack: string): Promise<StackOutputs> => {
+    const out = await runner.outputs(stack);
+    if (!out) throw new Error(`no outputs for ${stack}`);
+    return out;
+  };
+  return { service, runner, api, waitOperation, outputs };
+}
+
+/** One HTTP request with a short timeout; network errors become status 0. */
+export function httpCall(port: number, method: string, urlPath: string, headers: Record<string, string>, body?: unknown, timeoutMs = 2000): Promise<{ status: number; body: any }> {
+  return new Promise((resolve) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      { host: "127.0.0.1", port, method, path: urlPath, timeout: timeoutMs, agent: false, headers: { ...headers, ...(payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}) } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => {
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            /* text */
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", () => {
+      resolve({ status: 0, body: undefined });
+    });
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+export interface WriteRecord {
+  id: number | undefined;
+  status: number;
+  sentAt: number;
+  ackAt: number;
+  servedBy?: string;
+}
+
+/** Writes debates through the GLB in a loop until stopped; every attempt is recorded. */
+export class Writer {
+  readonly records: WriteRecord[] = [];
+  private running = false;
+  private loop: Promise<void> | undefined;
+  constructor(private readonly glbPort: number, private readonly geo: string) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = (async () => {
+      let n = 0;
+      while (this.running) {
+        const sentAt = Date.now();
+        const r = await httpCall(this.glbPort, "POST", "/debates", { "X-Geo-Region": this.geo }, { topic: `drill write ${n++}` }, 2000);
+        const rec: WriteRecord = { id: r.status === 201 ? Number(r.body.debate.id) : undefined, status: r.status, sentAt, ackAt: Date.now() };
+        if (r.status === 201) rec.servedBy = String(r.body.servedBy);
+        this.records.push(rec);
+        await new Promise((res) => setTimeout(res, r.status === 201 ? 20 : 50));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  acked(): WriteRecord[] {
+    return this.records.filter((r) => r.status === 201);
+  }
+}
+
+/** Pids of a process and its direct children (a postmaster and its backends). */
+export function withChildren(pid: number): number[] {
+  const out = [pid];
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+export function pidOf(file: string): number {
+  const n = Number(fs.readFileSync(file, "utf8").split("\n")[0]?.trim());
+  if (!Number.isInteger(n) || n <= 1) throw new Error(`no pid in ${file}`);
+  return n;
+}
+
+/** SIGKILL a process tree (children first, so no backend outlives its postmaster by much). */
+export function killTree(pid: number): void {
+  for (const p of withChildren(pid).reverse()) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+export async function waitGone(pids: number[], timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+export function secret(outputs: StackOutputs, key: string): string {
+  const v = outputs[key]?.value;
+  if (typeof v !== "string") throw new Error(`no ${key}`);
+  return v;
+}
+
+export async function pgQuery<T>(outputs: StackOutputs, user: "postgres" | "aragora_app" | "monitor", sql: string, params: unknown[] = [], database = "aragora"): Promise<T[]> {
+  const pw = { postgres: "postgresSuperuserPassword", aragora_app: "postgresAppPassword", monitor: "postgresMonitorPassword" }[user];
+  const c = new Client({ host: "127.0.0.1", port: outputs["postgresPort"]?.value as number, user, password: secret(outputs, pw), database, connectionTimeoutMillis: 3000 });
+  await c.connect();
+  try {
+    return (await c.query(sql, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Test fixture: records the region specs in the store as if they had been added, resolved exactly
+ * as POST /regions resolves them. One `POST /fleet/reconcile` then applies them in three waves
+ * (primary, replicas in parallel, global) instead of the nine stack updates three adds would run.
+ */
+export async function seedFleet(d: DrillService, bodies: unknown[], o: { portRange: { start: number; end: number }; glbPort: number; localRoot: string }): Promise<string[]> {
+  const domain = createFleetDomain();
+  const specs: RegionSpec[] = [];
+  for (const body of bodies) {
+    const res = domain.resolveRegionSpec(body, specs, "create", { defaultProvider: "local", localPortRange: o.portRange });
+    if (!res.ok) throw new Error(`fixture spec rejected: ${JSON.stringify(res.issues)}`);
+    specs.push(res.spec);
+  }
+  const state = { specs, settings: fleetSettings.parse({ local: { glbPort: o.glbPort } }), localRoot: o.localRoot };
+  const at = new Date().toISOString();
+  await d.service.store.createOperation(
+    {
+      id: randomUUID(), kind: "add", status: "succeeded", subjects: specs.map((s) => s.name), stacks: [], request: { fixture: "seeded by the drill test" },
+      before: { ...state, specs: [] }, after: state, skipped: [], actor: "drill-test", attempt: 1, createdAt: at, startedAt: at, finishedAt: at,
+    },
+    [],
+    { upsert: specs.map((spec) => ({ spec, status: "ready" as const })), remove: [], status: [] },
+  );
+  return specs.map((s) => s.name);
+}

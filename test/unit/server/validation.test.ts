@@ -28,7 +28,7 @@ describe("400s name every bad field; never a 500 for bad input", () => {
     ["GET", "/regions/Not_A_Region", undefined, "params.name"],
     ["PUT", "/regions/us-east-1", { ...primary, name: "eu-west-1" }, "name"],
     ["POST", "/failover", { to: "NOPE" }, "to"],
-    ["POST", "/failover", { to: "eu-west-1", force: true }, "force"],
+    ["POST", "/failover", { to: "eu-west-1", force: "yes" }, "force"],
     ["POST", "/failover", {}, "to"],
     ["POST", "/fleet/reconcile", { everything: true }, "everything"],
   ])("when %s %s is sent with a bad part, then 400 names %s", async (method, path, body, field) => {

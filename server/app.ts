@@ -1,12 +1,14 @@
 /**
  * `createApp(deps)`: the HTTP layer. Every dependency arrives in `deps`; main.ts is the only place
- * that builds concrete objects. Order: security headers → request log → auth (all but /health) →
- * body parser (size-limited) → audit → routes → 404 → the one error middleware.
+ * that builds concrete objects. Order: security headers → request log → audit → auth (all but
+ * /health) → per-token rate limit on changes → body parser (size-limited) → routes → 404 → the one
+ * error middleware.
  */
 import express, { type Express, type RequestHandler } from "express";
 import helmet from "helmet";
 import { randomUUID } from "node:crypto";
 import { authenticateRequests, principalOf } from "./auth/middleware";
+import { rateLimitChanges } from "./auth/rateLimit";
 import type { TokenEntry } from "./auth/tokens";
 import { errorMiddleware, notFoundRoute } from "./api/errorMiddleware";
 import { createRouter, type RouteDeps } from "./api/routes";
@@ -17,6 +19,8 @@ export interface AppDeps extends RouteDeps {
   logger: Logger;
   /** Largest JSON body accepted (default 100kb). */
   bodyLimit?: string | undefined;
+  /** Changes (non-GET requests) per token per minute; 0 or unset: no limit. */
+  rateLimitPerMin?: number | undefined;
 }
 
 function requestLog(logger: Logger): RequestHandler {
@@ -67,6 +71,8 @@ export function createApp(deps: AppDeps): Express {
     }
     auth(req, res, next);
   });
+  // Before the body parser: a token over its limit costs no parsing.
+  app.use(rateLimitChanges(deps.rateLimitPerMin ?? 0));
   app.use(express.json({ limit: deps.bodyLimit ?? "100kb", strict: false }));
   app.use(createRouter(deps));
   app.use(notFoundRoute);

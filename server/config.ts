@@ -32,6 +32,10 @@ export interface ServiceConfig {
   logLevel: string;
   /** Largest JSON body accepted. */
   bodyLimit: string;
+  /** Changes per token per minute (429 past it); 0: no limit. */
+  rateLimitPerMin: number;
+  /** Operations queued or running at once (503 queue_full past it). */
+  maxQueuedOperations: number;
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -55,6 +59,8 @@ const envSchema = z.object({
   ARAGORA_LOCAL_ROOT: z.string().min(1).optional(),
   ARAGORA_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ARAGORA_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/).default("100kb"),
+  ARAGORA_RATE_LIMIT_PER_MIN: z.coerce.number().int().min(0).default(120),
+  ARAGORA_MAX_QUEUED_OPERATIONS: z.coerce.number().int().min(1).default(100),
 });
 
 /** Reads the configuration from an environment; throws one error naming every bad variable. */
@@ -88,6 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     localRoot: path.resolve(cwd, e.ARAGORA_LOCAL_ROOT ?? path.join(stateDir, "local")),
     logLevel: e.ARAGORA_LOG_LEVEL,
     bodyLimit: e.ARAGORA_BODY_LIMIT,
+    rateLimitPerMin: e.ARAGORA_RATE_LIMIT_PER_MIN,
+    maxQueuedOperations: e.ARAGORA_MAX_QUEUED_OPERATIONS,
   };
 }
 

@@ -67,6 +67,20 @@ export class PayloadTooLargeError extends ServiceError {
   }
 }
 
+/** 429: this token sent too many changes; `retryAfterSeconds` becomes the Retry-After header. */
+export class RateLimitedError extends ServiceError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(429, "rate_limited", message);
+  }
+}
+
+/** 503: the operation queue is full (ARAGORA_MAX_QUEUED_OPERATIONS); retry after `retryAfterSeconds`. */
+export class QueueFullError extends ServiceError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(503, "queue_full", message);
+  }
+}
+
 /** 503: the service is shutting down and takes no new work. */
 export class UnavailableError extends ServiceError {
   constructor(message: string) {

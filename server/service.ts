@@ -95,6 +95,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     logger,
     handlers: createActionHandlers(o.handlers),
     maxParallel: config.maxParallel,
+    maxQueued: config.maxQueuedOperations,
   });
   const fleet = new FleetService({
     store,
@@ -115,6 +116,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     tokens,
     logger,
     bodyLimit: config.bodyLimit,
+    rateLimitPerMin: config.rateLimitPerMin,
     version: version(),
     offlinePlanner: o.offlinePlanner ?? createChildProcessPlanner({ cwd: projectDir() }),
     lagProbe: o.lagProbe,

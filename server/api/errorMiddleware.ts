@@ -1,6 +1,6 @@
 /** The one error middleware: the error vocabulary → status + `{"error": {"code", "message", "details"?}}`. */
 import type { ErrorRequestHandler, RequestHandler } from "express";
-import { NotFoundError, PayloadTooLargeError, InputError, ServiceError } from "../errors";
+import { NotFoundError, PayloadTooLargeError, InputError, QueueFullError, RateLimitedError, ServiceError } from "../errors";
 import type { Logger } from "../logger";
 import { scrubText } from "../mask";
 
@@ -31,6 +31,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     const known = err instanceof ServiceError ? err : fromParser(err);
     if (known) {
       if (known.status >= 500) logger.warn({ code: known.code, path: req.path }, known.message);
+      if (known instanceof RateLimitedError || known instanceof QueueFullError) res.setHeader("Retry-After", String(known.retryAfterSeconds));
       res.status(known.status).json({ error: { code: known.code, message: known.message, ...(known.details !== undefined ? { details: known.details } : {}) } });
       return;
     }

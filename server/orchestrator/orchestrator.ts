@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import { StackBusyError, StepCancelledError, type EngineEvent, type StackRunner } from "../engine/stackRunner";
 import { FLEET_PSEUDO_STACK, type ChangeRequest, type FleetDomain, type FleetState, type Plan } from "../domain";
-import { ConflictError, UnavailableError } from "../errors";
+import { ConflictError, QueueFullError, UnavailableError } from "../errors";
 import type { Logger } from "../logger";
 import { maskOutputs, scrubText, SecretScrubber } from "../mask";
 import {
@@ -39,6 +39,8 @@ export interface OrchestratorOptions {
   bus: EventBus;
   logger: Logger;
   maxParallel: number;
+  /** Operations queued or running at once; past it, submit and retry throw QueueFullError (503). Unset: unbounded. */
+  maxQueued?: number | undefined;
   /** How long shutdown waits for aborted steps to settle. */
   shutdownGraceMs?: number;
 }
@@ -156,6 +158,14 @@ export class Orchestrator {
     return next;
   }
 
+  /** Throws QueueFullError when `maxQueued` operations are already queued or running. */
+  private checkQueueRoom(): void {
+    const max = this.o.maxQueued;
+    if (max !== undefined && this.active.size >= max) {
+      throw new QueueFullError(`${this.active.size} operations are queued or running (the limit is ${max}); retry when some have finished`, 5);
+    }
+  }
+
   /** The active operation (queued or running) whose subjects overlap these regions, if any. */
   conflictingOperation(subjects: string[]): OperationRecord | undefined {
     for (const a of this.active.values()) {
@@ -178,6 +188,7 @@ export class Orchestrator {
         status: conflict.status,
       });
     }
+    this.checkQueueRoom();
     const plan = this.o.domain.plan(req.before, req.change, lastApplied);
     const id = randomUUID();
     const steps: StepRecord[] = plan.steps.map((s) => ({
@@ -249,6 +260,7 @@ export class Orchestrator {
       }
       const conflict = this.conflictingOperation(op.subjects);
       if (conflict) throw new ConflictError(`operation ${conflict.id} is already changing ${conflict.subjects.join(", ")}`, { operation: conflict.id });
+      this.checkQueueRoom();
       if (!(await this.o.store.requeueOperation(id, RETRYABLE_STATUSES))) {
         throw new ConflictError(`operation ${id} changed state; try again`, { operation: id });
       }

@@ -2,7 +2,10 @@
  * Limits over HTTP with the real store: request body size (default and configured), a per-token
  * rate limit on changes, and a bounded operation queue.
  */
+import type { Request, Response } from "express";
+import { rateLimitChanges } from "../../../server/auth/rateLimit";
 import { loadConfig } from "../../../server/config";
+import { RateLimitedError } from "../../../server/errors";
 import { primary, startRig, type Rig } from "./helpers";
 
 jest.setTimeout(60_000);
@@ -68,6 +71,25 @@ describe("per-token rate limit on changes", () => {
     expect(ok).toBeGreaterThanOrEqual(120);
     expect(ok).toBeLessThanOrEqual(120 + refilled);
   });
+});
+
+test("when a token's bucket is empty, then it refills at limit/60 per second, never above the limit, and Retry-After says when the next change fits", () => {
+  let now = 0;
+  const limit = rateLimitChanges(6, () => now);
+  const res = (name: string) => ({ locals: { principal: { name, role: "operator" } } }) as unknown as Response;
+  const call = (name = "otto", method = "POST"): unknown => {
+    let out: unknown = "passed";
+    limit({ method } as unknown as Request, res(name), (err?: unknown) => { if (err !== undefined) out = err; });
+    return out instanceof RateLimitedError ? `429 retry ${out.retryAfterSeconds}` : out;
+  };
+  expect(Array.from({ length: 7 }, () => call())).toEqual([...Array<string>(6).fill("passed"), "429 retry 10"]);
+  expect([call("ada"), call("otto", "GET")]).toEqual(["passed", "passed"]);
+  now = 5_000;
+  expect(call()).toBe("429 retry 5");
+  now = 10_000;
+  expect([call(), call()]).toEqual(["passed", "429 retry 10"]);
+  now = 10_000 + 3_600_000;
+  expect(Array.from({ length: 7 }, () => call())).toEqual([...Array<string>(6).fill("passed"), "429 retry 10"]);
 });
 
 describe("bounded operation queue", () => {

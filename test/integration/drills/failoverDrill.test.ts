@@ -6,7 +6,7 @@
  * PostgreSQL and Redis under continuous writes and fail over to eu-west-1 (recovery time and data
  * loss measured and printed) → refuse a failover to a lagging region, then force it → refresh
  * reports drift per stack → validate names a detached region that took its own write; then every
- * process is killed by pid and nothing of ours is left. Ports: a free block in 47000-49999; state:
+ * process is killed by pid and nothing of ours is left. Ports: a free block in 26000-29999; state:
  * a temp dir.
  */
 import * as fs from "node:fs";
@@ -92,7 +92,7 @@ beforeAll(async () => {
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-drill-"));
   fs.chmodSync(stateDir, 0o755); // PostgreSQL runs as `postgres` and must reach its data dir below.
   localRoot = path.join(stateDir, "regions");
-  base = await freePortBlock(61, 47000, 49999);
+  base = await freePortBlock(61, 26000, 29999);
   glbPort = base + 60;
   svc = await startDrillService(stateDir, { portRange: `${base}-${base + 59}`, glbPort, localRoot, cutoffAgeSeconds: 2 });
 });

@@ -207,7 +207,15 @@ export function processesMentioning(needle: string): { pid: number; cmd: string 
     if (pid === process.pid) continue;
     try {
       const cmd = fs.readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0/g, " ");
-      if (cmd.includes(needle) && alive(pid)) out.push({ pid, cmd });
+      // Redis and Sentinel rewrite their process title ("redis-server 127.0.0.1:port"), so a
+      // daemon is also ours when it runs inside our directory (its cwd, even once deleted).
+      let cwd = "";
+      try {
+        cwd = fs.readlinkSync(`/proc/${d}/cwd`).replace(/ \(deleted\)$/, "");
+      } catch {
+        /* not ours to read */
+      }
+      if ((cmd.includes(needle) || cwd.startsWith(needle)) && alive(pid)) out.push({ pid, cmd });
     } catch {
       /* gone */
     }

@@ -1,24 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 
-interface Registration {
-  type: string;
-  name: string;
-  inputs: any;
-  custom: boolean | undefined;
-}
-const registrations: Registration[] = [];
+import { recordRegistrations, valueOf } from "../../support/recordingMocks";
 
-void pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      registrations.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom });
-      return { id: `${args.name}-id`, state: args.inputs };
-    },
-    call: (args) => args.inputs,
-  },
-  "aragora",
-  "global",
-);
+const registrations = recordRegistrations("aragora", "global");
 
 type Module = typeof import("../../../../components/aws/latencyRecords");
 let mod: Module;
@@ -28,12 +12,6 @@ beforeAll(async () => {
 beforeEach(() => {
   registrations.length = 0;
 });
-
-const valueOf = <T>(o: pulumi.Output<T>): Promise<T> =>
-  new Promise((resolve) => o.apply((v) => {
-    resolve(v);
-    return v;
-  }));
 
 const REGIONS = [
   { name: "us-east-1", originHostname: pulumi.output("us-lb.elb.us-east-1.amazonaws.com"), originZoneId: pulumi.output("Z26RNL4JYFTOTI") },

@@ -54,7 +54,7 @@ class Service {
   async start(): Promise<void> {
     const proc = spawn(process.execPath, [path.join(ROOT, "dist/server/main.js")], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(this.port), HOST: "127.0.0.1", ARAGORA_STATE_DIR: this.stateDir, ARAGORA_API_TOKENS: `bench:admin:${TOKEN}`, ARAGORA_LOG_LEVEL: "warn", ...this.env },
+      env: { ...serviceEnv(), PORT: String(this.port), HOST: "127.0.0.1", ARAGORA_STATE_DIR: this.stateDir, ARAGORA_API_TOKENS: `bench:admin:${TOKEN}`, ARAGORA_LOG_LEVEL: "warn", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.proc = proc;
@@ -134,26 +134,13 @@ class Service {
 
 // ------------------------------------------------------------------------------------------------
 
-/**
- * Adds the first `size` regions of SPECS that the service does not have yet: the primary first,
- * then the replicas all at once (their operations queue where they share stacks).
- */
-async function addFleet(svc: Service, size: number): Promise<OperationView[]> {
-  const have = (await svc.api<{ regions: { name: string }[] }>("GET", "/regions")).body.regions.map((r) => r.name);
-  const missing = SPECS.slice(0, size).filter((s) => !have.includes(s.name));
-  const ops: OperationView[] = [];
-  const first = missing[0];
-  if (first?.primary) {
-    ops.push(await svc.wait(await svc.submit("POST", "/regions", first)));
-    missing.shift();
-  }
-  const ids = await Promise.all(missing.map((s) => svc.submit("POST", "/regions", s)));
-  for (const id of ids) ops.push(await svc.wait(id));
-  return ops;
+/** Brings the fleet to the first `size` regions of SPECS with one `POST /fleet/apply`. */
+async function addFleet(svc: Service, size: number): Promise<OperationView> {
+  return svc.wait(await svc.submit("POST", "/fleet/apply", { regions: SPECS.slice(0, size) }));
 }
 
 async function rollout(maxParallel: number, portBase: number): Promise<Record<string, number>> {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `aragora-bench-p${maxParallel}-`));
+  const stateDir = benchStateDir(`aragora-bench-p${maxParallel}-`);
   const svc = new Service(stateDir, await freePort(), {
     ARAGORA_MAX_PARALLEL: String(maxParallel),
     ARAGORA_LOCAL_PORT_RANGE: `${portBase}-${portBase + 999}`,
@@ -162,9 +149,10 @@ async function rollout(maxParallel: number, portBase: number): Promise<Record<st
   await svc.start();
   try {
     const t0 = Date.now();
-    const ops = await addFleet(svc, 3);
+    const op = await addFleet(svc, 3);
     const wall = Date.now() - t0;
-    const steps = ops.flatMap((o) => o.steps).filter((s) => s.status === "succeeded");
+    const steps = op.steps.filter((s) => s.status === "succeeded");
+    if (steps.length !== 4) throw new Error(`expected 4 steps (3 regions + global), got ${steps.map((s) => s.id).join(", ")}`);
     const dur = (stack: string) => steps.find((s) => s.stack === stack)?.durationMs ?? 0;
     const sum = steps.reduce((a, s) => a + (s.durationMs ?? 0), 0);
     const critical = dur("us-east-1") + Math.max(dur("eu-west-1"), dur("ap-south-1")) + dur("global");
@@ -176,7 +164,7 @@ async function rollout(maxParallel: number, portBase: number): Promise<Record<st
 }
 
 async function noopReconcile(portBase: number): Promise<Record<string, number>> {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-bench-noop-"));
+  const stateDir = benchStateDir("aragora-bench-noop-");
   const svc = new Service(stateDir, await freePort(), {
     ARAGORA_MAX_PARALLEL: "4",
     ARAGORA_LOCAL_PORT_RANGE: `${portBase}-${portBase + 999}`,
@@ -203,7 +191,7 @@ async function noopReconcile(portBase: number): Promise<Record<string, number>> 
 }
 
 async function apiLoad(portBase: number): Promise<Record<string, number>> {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-bench-api-"));
+  const stateDir = benchStateDir("aragora-bench-api-");
   const svc = new Service(stateDir, await freePort(), {
     ARAGORA_MAX_PARALLEL: "4",
     ARAGORA_LOCAL_PORT_RANGE: `${portBase}-${portBase + 999}`,
@@ -242,7 +230,7 @@ async function apiLoad(portBase: number): Promise<Record<string, number>> {
 }
 
 async function engineOverhead(portBase: number): Promise<Record<string, number>> {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-bench-engine-"));
+  const stateDir = benchStateDir("aragora-bench-engine-");
   const svc = new Service(stateDir, await freePort(), {
     ARAGORA_LOCAL_PORT_RANGE: `${portBase}-${portBase + 999}`,
     ARAGORA_GLB_PORT: String(portBase + 1000),
@@ -360,6 +348,19 @@ async function main(): Promise<void> {
 }
 
 // ------------------------------------------------------------------------------------------------
+
+/** The bench's environment minus the engine settings of the shell (each service has its own state dir). */
+function serviceEnv(): NodeJS.ProcessEnv {
+  const drop = new Set(["PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_BACKEND_URL", "PULUMI_HOME", "ARAGORA_STATE_DIR"]);
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !drop.has(key)));
+}
+
+/** A fresh state dir PostgreSQL (running as "postgres" when the bench runs as root) can traverse. */
+function benchStateDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

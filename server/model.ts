@@ -9,7 +9,7 @@
  * - program: the Pulumi program of a stack, built from its validated config (stacks/region.ts,
  *   stacks/global.ts).
  * - target: where a region runs: `aws` (production) or `local` (real processes on this machine).
- * - operation: one requested change (add, update, remove, failover, reconcile, preview, refresh,
+ * - operation: one requested change (add, update, apply (several regions at once), remove, failover, reconcile, preview, refresh,
  *   validate), planned as a DAG of steps and run by the orchestrator. Durable: it survives restarts.
  * - step: one action on one stack inside an operation (up, preview, refresh, destroy, promote,
  *   validate), with its own status, timing and change summary.
@@ -20,7 +20,7 @@
 import type { ChangeSummary } from "./engine/stackRunner";
 import type { FleetState, PlanAction } from "./domain";
 
-export const OPERATION_KINDS = ["add", "update", "remove", "failover", "reconcile", "preview", "refresh", "validate"] as const;
+export const OPERATION_KINDS = ["add", "update", "apply", "remove", "failover", "reconcile", "preview", "refresh", "validate"] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 export const OPERATION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "interrupted"] as const;

@@ -74,6 +74,12 @@ export function openApiDocument(version: string): Json {
       },
       "/regions/{name}/preview": { post: op("Preview what an up would change", "operator", { ...accepted, ...errors(400, 404, 409) }, { parameters: [nameParam] }) },
       "/failover": { post: op("Fail over to another region", "admin", { ...accepted, ...errors(400, 404, 409, 503) }, body("FailoverRequest")) },
+      "/fleet/apply": {
+        post: op("Add or update several regions in one operation (primary first, replicas in parallel, global once)", "operator", { ...accepted, "200": json(ref("DryRun"), "dryRun=true: the plan"), ...errors(400, 409, 503) }, {
+          requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["regions"], additionalProperties: false, properties: { regions: { type: "array", minItems: 1, maxItems: 20, items: ref("RegionSpecInput") } } } } } },
+          parameters: [{ name: "dryRun", in: "query", schema: { type: "string", enum: ["true", "false"] } }],
+        }),
+      },
       "/fleet/refresh": { post: op("Drift check of every stack", "operator", { ...accepted, ...errors(400, 409, 503) }) },
       "/fleet/validate": { post: op("Cross-region consistency checks", "operator", { ...accepted, ...errors(400, 409, 503) }) },
       "/fleet/reconcile": { post: op("Apply the whole fleet (unchanged stacks skipped)", "operator", { ...accepted, ...errors(400, 409, 503) }) },

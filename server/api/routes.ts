@@ -66,10 +66,11 @@ export function createRouter(d: RouteDeps): Router {
   const sendAccepted = async (res: Response, a: Accepted): Promise<void> => {
     (res.locals as { operationId?: string }).operationId = a.operation.id;
     const region = a.region ? await regionView(a.region.name) : undefined;
+    const regions = a.regions ? (await Promise.all(a.regions.map((x) => regionView(x.name)))).filter((v) => v !== undefined) : undefined;
     res
       .status(202)
       .location(`/operations/${a.operation.id}`)
-      .json({ operation: toOperationView(a.operation, a.steps), ...(region ? { region } : {}) });
+      .json({ operation: toOperationView(a.operation, a.steps), ...(region ? { region } : {}), ...(regions ? { regions } : {}) });
   };
 
   const sendDryRun = async (res: Response, dry: DryRun, withResources: boolean): Promise<void> => {
@@ -85,7 +86,7 @@ export function createRouter(d: RouteDeps): Router {
         }
       }),
     );
-    res.status(200).json({ dryRun: true, ...(dry.spec ? { spec: dry.spec } : {}), steps, skipped: dry.plan.skipped });
+    res.status(200).json({ dryRun: true, ...(dry.spec ? { spec: dry.spec } : {}), ...(dry.specs ? { specs: dry.specs } : {}), steps, skipped: dry.plan.skipped });
   };
 
   const noQuery = (req: Request): void => {
@@ -175,6 +176,12 @@ export function createRouter(d: RouteDeps): Router {
       }
     }
     await sendAccepted(res, force === true ? await submitForcedFailover(d, to, actorOf(res)) : await d.fleet.failover(to, actorOf(res)));
+  });
+  r.post("/fleet/apply", requireRole("operator"), async (req, res) => {
+    const q = parsePart(S.addRegionQuery.pick({ dryRun: true }), req.query, "query");
+    const out = await d.fleet.applyFleet(req.body, actorOf(res), q.dryRun === "true");
+    if ("operation" in out) await sendAccepted(res, out);
+    else await sendDryRun(res, out, false);
   });
   for (const kind of ["refresh", "validate", "reconcile"] as const) {
     r.post(`/fleet/${kind}`, requireRole("operator"), async (req, res) => {

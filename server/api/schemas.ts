@@ -159,7 +159,7 @@ export const regionView = z
 export const regionList = z.strictObject({ regions: z.array(regionView) }).meta({ id: "RegionList" });
 
 export const accepted = z
-  .strictObject({ operation: operationView, region: regionView.optional() })
+  .strictObject({ operation: operationView, region: regionView.optional(), regions: z.array(regionView).optional() })
   .meta({ id: "Accepted", description: "202: the change is recorded and queued; follow Location" });
 
 export const plannedResource = z.strictObject({ type: z.string(), name: z.string(), custom: z.boolean() });
@@ -167,6 +167,7 @@ export const dryRunView = z
   .strictObject({
     dryRun: z.literal(true),
     spec: regionSpec.optional(),
+    specs: z.array(regionSpec).optional(),
     steps: z.array(
       z.strictObject({
         id: z.string(),

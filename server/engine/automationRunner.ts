@@ -19,8 +19,8 @@ import {
   LocalWorkspace,
   PulumiCommand,
   StackNotFoundError,
+  Stack,
   type EngineEvent as PulumiEngineEvent,
-  type Stack,
 } from "@pulumi/pulumi/automation";
 import {
   StackBusyError,
@@ -81,8 +81,23 @@ export function createAutomationRunner(options: AutomationRunnerOptions): StackR
   return new AutomationRunner(options);
 }
 
+/**
+ * A stack handle kept between steps: selecting a stack and reading its config are CLI calls
+ * (about 0.3 s each on an idle machine, seconds under load), and every command names its stack
+ * explicitly anyway. `configKey` is what the service last wrote to the stack's config file and
+ * `configStamp` the file's size and mtime right after; when both still match, the config is
+ * current and is not read back.
+ */
+interface StackHandle {
+  stack: Stack;
+  workspace: LocalWorkspace;
+  configKey?: string;
+  configStamp?: string;
+}
+
 class AutomationRunner implements StackRunner {
   private readonly mutex = new KeyedMutex();
+  private readonly handles = new Map<string, StackHandle>();
   private commandPromise: Promise<PulumiCommand> | undefined;
   private readonly backendUrl: string;
   private readonly configDir: string;
@@ -211,8 +226,11 @@ class AutomationRunner implements StackRunner {
         const stack = await this.stack(req);
         const result = await run(stack, { onEvent, ...(opts?.signal ? { signal: opts.signal } : {}), color: "never" });
         const outputs = result.outputs ?? (action === "destroy" ? {} : mapOutputs(await stack.outputs()));
+        if (action === "destroy") this.handles.delete(req.stack);
         return { action, stack: req.stack, summary: result.summary, outputs, changes, durationMs: Date.now() - started };
       } catch (err) {
+        // Whatever failed (a stack removed by hand, a config file edited mid-step), start afresh next time.
+        this.handles.delete(req.stack);
         throw this.translate(err, req.stack, action, errors, opts?.signal);
       }
     });
@@ -228,14 +246,26 @@ class AutomationRunner implements StackRunner {
     return new StepFailedError(stackName, action, `${action} of stack ${stackName} failed: ${detail}`);
   }
 
+  /** The stack, selected (or created) once per process, with `req`'s program and config in place. */
   private async stack(req: StackRunRequest): Promise<Stack> {
-    const ws = await this.workspace(req.stack, req);
-    const stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: req.stack, projectName: PROJECT_NAME, program: req.program },
-      { ...(await this.workspaceOptions(req.stack)), workDir: ws.workDir },
-    );
-    await setConfig(stack, req.config);
-    return stack;
+    let handle = this.handles.get(req.stack);
+    if (!handle) {
+      const workspace = await this.workspace(req.stack, req);
+      handle = { stack: await Stack.createOrSelect(req.stack, workspace), workspace };
+      this.handles.set(req.stack, handle);
+    }
+    // Every action runs the workspace's program (up and preview could take it per call; refresh
+    // and destroy cannot), so the handle gets this step's program.
+    handle.workspace.program = req.program;
+    const key = configKey(req.config);
+    const file = path.join(this.configDir, `Pulumi.${req.stack}.yaml`);
+    if (handle.configKey !== key || handle.configStamp !== fileStamp(file)) {
+      handle.configKey = undefined;
+      await setConfig(handle.stack, req.config);
+      handle.configKey = key;
+      handle.configStamp = fileStamp(file);
+    }
+    return handle.stack;
   }
 
   private async workspace(stackName: string, req?: StackRunRequest): Promise<LocalWorkspace> {
@@ -325,6 +355,20 @@ async function setConfig(stack: Stack, config: StackConfig): Promise<void> {
   const stale = Object.keys(current).filter((k) => !(k in config));
   if (stale.length > 0) await stack.removeAllConfig(stale);
   if (wanted.length > 0) await stack.setAllConfig(Object.fromEntries(wanted.map(([k, v]) => [k, { value: v.value, secret: v.secret ?? false }])));
+}
+
+function configKey(config: StackConfig): string {
+  return JSON.stringify(Object.entries(config).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.value, v.secret ?? false]));
+}
+
+/** Size and mtime of a file ("absent" when it does not exist): a change means someone else wrote it. */
+function fileStamp(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return "absent";
+  }
 }
 
 function assertStackName(name: string): void {

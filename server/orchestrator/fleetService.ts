@@ -23,10 +23,17 @@ export interface Accepted {
   operation: OperationRecord;
   steps: StepRecord[];
   region?: RegionRecord | undefined;
+  /** For apply: every region the operation adds or updates. */
+  regions?: RegionRecord[] | undefined;
 }
+
+/** Most regions one apply may list (the fleet itself has no hard limit). */
+export const MAX_APPLY_REGIONS = 20;
 
 export interface DryRun {
   spec?: RegionSpec | undefined;
+  /** For apply: every resolved spec, in the order given. */
+  specs?: RegionSpec[] | undefined;
   plan: Plan;
   before: FleetState;
 }
@@ -54,12 +61,16 @@ export class FleetService {
   }
 
   private resolve(body: unknown, fleet: readonly RegionSpec[], mode: "create" | "update"): RegionSpec {
-    const res = this.o.domain.resolveRegionSpec(body, fleet, mode, {
+    const res = this.tryResolve(body, fleet, mode);
+    if (res.ok) return res.spec;
+    throwIssues(res.issues);
+  }
+
+  private tryResolve(body: unknown, fleet: readonly RegionSpec[], mode: "create" | "update") {
+    return this.o.domain.resolveRegionSpec(body, fleet, mode, {
       defaultProvider: this.o.defaultProvider,
       ...(this.o.localPortRange ? { localPortRange: this.o.localPortRange } : {}),
     });
-    if (res.ok) return res.spec;
-    throwIssues(res.issues);
   }
 
   private plan(before: FleetState, change: ChangeRequest, lastApplied: Record<string, string>): Plan {
@@ -128,6 +139,67 @@ export class FleetService {
     });
   }
 
+  /**
+   * POST /fleet/apply: several region specs in one operation. A listed region that exists gets its
+   * spec replaced (as PUT would), a new one is added (as POST would, in the order listed); regions
+   * not listed are left alone. One plan covers all of it: the primary first, every replica in
+   * parallel, `global` once at the end, and stacks whose inputs did not change are skipped, so
+   * applying the same list again does nothing.
+   */
+  async applyFleet(body: unknown, actor: string, dryRun: boolean): Promise<Accepted | DryRun> {
+    const listed = applyBodyRegions(body);
+    return this.o.orchestrator.exclusive(async () => {
+      const regions = await this.o.store.listRegions();
+      const leaving = new Set(regions.filter((r) => !r.desired).map((r) => r.name));
+      const fleet = regions.filter((r) => r.desired).map((r) => r.spec);
+      const before = this.state([...fleet]);
+      const specs: RegionSpec[] = [];
+      const added = new Set<string>();
+      const issues: FieldIssue[] = [];
+      const seen = new Map<string, number>();
+      for (const [i, item] of listed.entries()) {
+        const name = typeof item === "object" && item !== null ? (item as { name?: unknown }).name : undefined;
+        if (typeof name === "string") {
+          const first = seen.get(name);
+          if (first !== undefined) {
+            issues.push({ path: `regions.${i}.name`, message: `"${name}" is already listed at regions.${first}`, kind: "invalid" });
+            continue;
+          }
+          seen.set(name, i);
+          if (leaving.has(name)) {
+            issues.push({ path: `regions.${i}.name`, message: `region "${name}" is being removed; wait for that operation to finish`, kind: "conflict" });
+            continue;
+          }
+        }
+        const index = typeof name === "string" ? fleet.findIndex((s) => s.name === name) : -1;
+        const res = this.tryResolve(item, fleet, index >= 0 ? "update" : "create");
+        if (!res.ok) {
+          issues.push(...res.issues.map((x) => ({ ...x, path: x.path ? `regions.${i}.${x.path}` : `regions.${i}` })));
+          continue;
+        }
+        specs.push(res.spec);
+        if (index >= 0) fleet[index] = res.spec;
+        else {
+          fleet.push(res.spec);
+          added.add(res.spec.name);
+        }
+      }
+      if (issues.length > 0) throwIssues(issues);
+      const change: ChangeRequest = { kind: "apply", specs };
+      const lastApplied = await this.lastApplied();
+      const plan = this.plan(before, change, lastApplied);
+      if (dryRun) return { specs, plan, before };
+      const writes: RegionWrites = {
+        upsert: specs.map((spec) => (added.has(spec.name) ? { spec, status: "creating" as const } : { spec })),
+        remove: [],
+        status: specs.map((spec) => ({ name: spec.name, status: added.has(spec.name) ? ("creating" as const) : ("updating" as const) })),
+      };
+      const accepted = await this.submit("apply", change, specs.map((s) => s.name), before, writes, { regions: specs }, actor, lastApplied);
+      const records = await Promise.all(specs.map((s) => this.o.store.getRegion(s.name)));
+      return { operation: accepted.operation, steps: accepted.steps, regions: records.filter((r): r is RegionRecord => r !== undefined) };
+    });
+  }
+
   /** POST /regions/{name}/preview. */
   async previewRegion(name: string, actor: string): Promise<Accepted> {
     return this.o.orchestrator.exclusive(async () => {
@@ -184,6 +256,22 @@ export class FleetService {
       throw planErrorToServiceError(err);
     }
   }
+}
+
+/** The `regions` list of an apply body, or a 400 naming what is wrong with it. */
+function applyBodyRegions(body: unknown): unknown[] {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new InputError("invalid body", [{ path: "body", message: 'must be an object {"regions": [region spec, ...]}' }]);
+  }
+  const extra = Object.keys(body).filter((k) => k !== "regions");
+  if (extra.length > 0) throw new InputError("invalid body", extra.map((k) => ({ path: k, message: "unknown field" })));
+  const regions = (body as { regions?: unknown }).regions;
+  if (!Array.isArray(regions)) throw new InputError("invalid body: regions", [{ path: "regions", message: "must be a list of region specs" }]);
+  if (regions.length === 0) throw new InputError("invalid body: regions", [{ path: "regions", message: "must list at least one region" }]);
+  if (regions.length > MAX_APPLY_REGIONS) {
+    throw new InputError("invalid body: regions", [{ path: "regions", message: `must list at most ${MAX_APPLY_REGIONS} regions` }]);
+  }
+  return regions;
 }
 
 function noWrites(): RegionWrites {

@@ -3,7 +3,7 @@
  * stack steps (stack, action, why) and the fleet as it will be.
  *
  * Ordering (ARCHITECTURE.md):
- * - add / update / reconcile: `up` the primary region first, then every replica region in parallel
+ * - add / update / apply / reconcile: `up` the primary region first, then every replica region in parallel
  *   (each depends only on the primary's step, or on nothing when the primary is skipped), `global`
  *   last (depends on every region step).
  * - remove X: drain first: `up global` (fleet without X), then `destroy X`, then `up` the remaining
@@ -25,6 +25,8 @@ import { buildFleetView, fleetViolations } from "../spec/validateRegion";
 export type ChangeRequest =
   | { kind: "add"; spec: RegionSpec }
   | { kind: "update"; spec: RegionSpec }
+  /** Several regions at once: each spec adds a new region or replaces an existing one's spec. */
+  | { kind: "apply"; specs: RegionSpec[] }
   | { kind: "remove"; name: string }
   | { kind: "failover"; to: string }
   | { kind: "reconcile" }
@@ -199,6 +201,21 @@ export function planOperation(state: FleetState, change: ChangeRequest, lastAppl
       if (before.primary !== change.spec.primary) throw new PlanError("conflict", "the primary changes only through failover");
       const after = checkAfter({ ...state, specs: state.specs.map((s) => (s.name === name ? change.spec : s)) });
       const wave = upWave(after, lastApplied, { label: `update region ${name}`, after: [], withGlobal: true });
+      return { ...wave, after };
+    }
+    case "apply": {
+      const existing = new Map(state.specs.map((s) => [s.name, s]));
+      const listed = new Map<string, RegionSpec>();
+      for (const spec of change.specs) {
+        if (listed.has(spec.name)) throw new PlanError("conflict", `region "${spec.name}" is listed twice`);
+        listed.set(spec.name, spec);
+        const before = existing.get(spec.name);
+        if (before && before.primary !== spec.primary) throw new PlanError("conflict", `region "${spec.name}": the primary changes only through failover`);
+      }
+      const added = change.specs.filter((s) => !existing.has(s.name));
+      const after = checkAfter({ ...state, specs: [...state.specs.map((s) => listed.get(s.name) ?? s), ...added] });
+      const label = `apply ${change.specs.map((s) => s.name).join(", ")}`;
+      const wave = upWave(after, lastApplied, { label, after: [], withGlobal: true, force: new Set(added.map((s) => s.name)) });
       return { ...wave, after };
     }
     case "reconcile": {

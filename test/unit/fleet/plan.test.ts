@@ -97,6 +97,56 @@ describe("planOperation: update", () => {
   });
 });
 
+describe("planOperation: apply", () => {
+  it("when a whole fleet is applied to nothing, then each stack is up'd once: primary, replicas in parallel, global", () => {
+    const specs = threeSpecs();
+    const plan = planOperation(stateOf([]), { kind: "apply", specs }, {});
+    expect(shape(plan)).toEqual([
+      ["up:us-east-1", []],
+      ["up:eu-west-1", ["up:us-east-1"]],
+      ["up:ap-south-1", ["up:us-east-1"]],
+      ["up:global", ["up:us-east-1", "up:eu-west-1", "up:ap-south-1"]],
+    ]);
+    expect(plan.steps[0]!.why).toBe("apply us-east-1, eu-west-1, ap-south-1: stack not applied yet (primary region, first)");
+    expect(plan.after.specs).toEqual(specs);
+    for (const step of plan.steps) expect(step.fingerprint).toBe(fingerprint(stackInputs(step.stack, plan.after)));
+  });
+
+  it("when the same fleet is applied again after it went through, then there is nothing to do", () => {
+    const state = stateOf(threeSpecs());
+    const plan = planOperation(state, { kind: "apply", specs: threeSpecs() }, applied(state));
+    expect(plan.steps).toEqual([]);
+    expect(plan.skipped.map((s) => s.stack)).toEqual(["us-east-1", "eu-west-1", "ap-south-1", "global"]);
+  });
+
+  it("when one listed region changes and one is new, then the existing one is replaced in place and the new one appended", () => {
+    const [a, b, c] = threeSpecs();
+    const before = stateOf([a!, b!]);
+    const changed = { ...b!, app: { ...b!.app, image: "aragora:2" } };
+    const plan = planOperation(before, { kind: "apply", specs: [c!, changed] }, applied(before));
+    expect(plan.after.specs.map((s) => s.name)).toEqual(["us-east-1", "eu-west-1", "ap-south-1"]);
+    expect(plan.after.specs[1]!.app.image).toBe("aragora:2");
+    expect(plan.steps.map((s) => s.id)).toEqual(["up:us-east-1", "up:eu-west-1", "up:ap-south-1", "up:global"]);
+  });
+
+  it("when a region is listed twice, then it is a conflict naming it", () => {
+    const [a, b] = threeSpecs();
+    expect(() => planOperation(stateOf([]), { kind: "apply", specs: [a!, b!, b!] }, {})).toThrow(new PlanError("conflict", 'region "eu-west-1" is listed twice'));
+  });
+
+  it("when an existing region's primary flag flips, then it is a conflict: failover only", () => {
+    const [a, b] = threeSpecs();
+    expect(() => planOperation(stateOf([a!, b!]), { kind: "apply", specs: [{ ...a!, primary: false }, { ...b!, primary: true }] }, {})).toThrow(
+      new PlanError("conflict", 'region "us-east-1": the primary changes only through failover'),
+    );
+  });
+
+  it("when the list would leave no primary, then it is a conflict naming the broken invariant", () => {
+    const [, b, c] = threeSpecs();
+    expect(() => planOperation(stateOf([]), { kind: "apply", specs: [b!, c!] }, {})).toThrow("the change would leave an unsound fleet: expected exactly one primary, found 0");
+  });
+});
+
 describe("planOperation: reconcile", () => {
   it("when nothing changed since the last apply, then there are no steps and every stack is skipped", () => {
     const state = stateOf(threeSpecs());

@@ -1,0 +1,112 @@
+import { startHarness, primary, replica, type Harness } from "./harness";
+
+describe("POST /fleet/apply with a fake engine", () => {
+  let h: Harness;
+  beforeEach(async () => { h = await startHarness(); });
+  afterEach(async () => { await h.close(); });
+
+  const fleet = { regions: [primary, replica("eu-west-1"), replica("ap-south-1")] };
+
+  test("when a whole fleet is applied to an empty service, then one operation ups each stack once: primary, replicas together, global", async () => {
+    h.runner.delayMs = 80;
+    const res = await h.req("POST", "/fleet/apply", { token: "operator", body: fleet });
+    expect(res.status).toBe(202);
+    expect(res.headers.get("location")).toBe(`/operations/${res.body.operation.id}`);
+    expect(res.body.operation.kind).toBe("apply");
+    expect(res.body.regions.map((r: any) => [r.name, r.status, r.primary])).toEqual([
+      ["us-east-1", "creating", true],
+      ["eu-west-1", "creating", false],
+      ["ap-south-1", "creating", false],
+    ]);
+    const op = await h.waitFor(res.body.operation.id);
+    expect(op.status).toBe("succeeded");
+    expect(h.runner.calls.map((c) => `${c.action}:${c.stack}`).sort()).toEqual(["up:ap-south-1", "up:eu-west-1", "up:global", "up:us-east-1"]);
+    const step = (id: string) => op.steps.find((s: any) => s.id === id);
+    const [us, eu, ap, glb] = ["up:us-east-1", "up:eu-west-1", "up:ap-south-1", "up:global"].map(step);
+    expect(Date.parse(eu.startedAt)).toBeGreaterThanOrEqual(Date.parse(us.finishedAt));
+    expect(Date.parse(eu.startedAt)).toBeLessThan(Date.parse(ap.finishedAt));
+    expect(Date.parse(ap.startedAt)).toBeLessThan(Date.parse(eu.finishedAt));
+    expect(Date.parse(glb.startedAt)).toBeGreaterThanOrEqual(Math.max(Date.parse(eu.finishedAt), Date.parse(ap.finishedAt)));
+    const list = await h.req("GET", "/regions", { token: "viewer" });
+    expect(list.body.regions.map((r: any) => [r.name, r.status])).toEqual([["us-east-1", "ready"], ["eu-west-1", "ready"], ["ap-south-1", "ready"]]);
+  });
+
+  test("when the same list is applied again, then the operation succeeds with no steps and the engine is not called", async () => {
+    expect((await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id)).status).toBe("succeeded");
+    const calls = h.runner.calls.length;
+    const again = await h.req("POST", "/fleet/apply", { body: fleet });
+    expect(again.status).toBe(202);
+    const op = await h.waitFor(again.body.operation.id);
+    expect(op.status).toBe("succeeded");
+    expect(op.steps).toEqual([]);
+    expect(op.skipped.map((s: any) => s.stack)).toEqual(["us-east-1", "eu-west-1", "ap-south-1", "global"]);
+    expect(h.runner.calls.length).toBe(calls);
+  });
+
+  test("when dryRun=true, then 200 with every resolved spec and the steps, and nothing is recorded", async () => {
+    const res = await h.req("POST", "/fleet/apply?dryRun=true", { body: fleet });
+    expect(res.status).toBe(200);
+    expect(res.body.specs.map((s: any) => [s.name, s.network.cidr])).toEqual([["us-east-1", "10.0.0.0/16"], ["eu-west-1", "10.1.0.0/16"], ["ap-south-1", "10.2.0.0/16"]]);
+    expect(res.body.steps.map((s: any) => s.id)).toEqual(["up:us-east-1", "up:eu-west-1", "up:ap-south-1", "up:global"]);
+    expect((await h.req("GET", "/regions", { token: "viewer" })).body.regions).toEqual([]);
+    expect((await h.req("GET", "/operations", { token: "viewer" })).body.operations).toEqual([]);
+  });
+
+  test("when an existing replica is listed with a change next to a new one, then only they (and the primary, whose peers changed) run", async () => {
+    await h.waitFor((await h.req("POST", "/fleet/apply", { body: { regions: [primary, replica("eu-west-1")] } })).body.operation.id);
+    const res = await h.req("POST", "/fleet/apply", { body: { regions: [{ ...replica("eu-west-1"), app: { replicas: 2 } }, replica("ap-south-1")] } });
+    expect(res.status).toBe(202);
+    expect(res.body.regions.map((r: any) => [r.name, r.status])).toEqual([["eu-west-1", "updating"], ["ap-south-1", "creating"]]);
+    const op = await h.waitFor(res.body.operation.id);
+    expect(op.status).toBe("succeeded");
+    expect((await h.req("GET", "/regions/eu-west-1", { token: "viewer" })).body.spec.app.replicas).toBe(2);
+  });
+
+  test("when items are bad, then 400 lists every bad field under its regions.<i> path and nothing is recorded", async () => {
+    const res = await h.req("POST", "/fleet/apply", { body: { regions: [primary, { name: "eu-west-1", app: { replicas: "two" } }, { name: "Bad/Name" }, replica("eu-west-1")] } });
+    expect(res.status).toBe(400);
+    const paths = res.body.error.details.map((d: any) => d.path);
+    expect(paths).toEqual(expect.arrayContaining(["regions.1.app.replicas", "regions.2.name", "regions.3.name"]));
+    expect(res.body.error.details.find((d: any) => d.path === "regions.3.name").message).toBe('"eu-west-1" is already listed at regions.1');
+    expect((await h.req("GET", "/regions", { token: "viewer" })).body.regions).toEqual([]);
+  });
+
+  test.each([
+    [{}, "regions", "must be a list of region specs"],
+    [{ regions: [] }, "regions", "must list at least one region"],
+    [{ regions: [primary], prune: true }, "prune", "unknown field"],
+    [[primary], "body", 'must be an object {"regions": [region spec, ...]}'],
+  ])("when the body is %j, then 400 naming %s", async (body, path, message) => {
+    const res = await h.req("POST", "/fleet/apply", { body });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ path, message }]);
+  });
+
+  test("when more than 20 regions are listed, then 400", async () => {
+    const res = await h.req("POST", "/fleet/apply", { body: { regions: Array.from({ length: 21 }, (_, i) => replica(`r-${i}-x`)) } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ path: "regions", message: "must list at most 20 regions" }]);
+  });
+
+  test("when a viewer applies, then 403 and nothing runs", async () => {
+    const res = await h.req("POST", "/fleet/apply", { token: "viewer", body: fleet });
+    expect(res.status).toBe(403);
+    expect(h.runner.calls).toEqual([]);
+  });
+
+  test("when the list flips the primary of an existing region, then 409: failover only", async () => {
+    await h.waitFor((await h.req("POST", "/fleet/apply", { body: { regions: [primary, replica("eu-west-1")] } })).body.operation.id);
+    const res = await h.req("POST", "/fleet/apply", { body: { regions: [{ ...replica("eu-west-1"), primary: true }] } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toBe("the spec conflicts with the fleet: regions.0.primary: cannot change from false to true: the primary changes only through failover");
+  });
+
+  test("when a listed region is already being changed by another operation, then 409 naming that operation", async () => {
+    h.runner.delayMs = 300;
+    const first = await h.req("POST", "/regions", { body: primary });
+    const res = await h.req("POST", "/fleet/apply", { body: fleet });
+    expect(res.status).toBe(409);
+    expect(res.body.error.details).toMatchObject({ operation: first.body.operation.id });
+    await h.waitFor(first.body.operation.id);
+  });
+});

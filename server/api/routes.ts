@@ -12,7 +12,6 @@ import type { Orchestrator } from "../orchestrator/orchestrator";
 import type { EventBus } from "../orchestrator/eventBus";
 import type { OfflinePlanner } from "../plan/offlinePlanner";
 import type { Store } from "../store/store";
-import { submitForcedFailover } from "./forcedFailover";
 import { openApiDocument } from "./openapi";
 import * as S from "./schemas";
 import { streamEvents } from "./sse";
@@ -175,7 +174,7 @@ export function createRouter(d: RouteDeps): Router {
         }
       }
     }
-    await sendAccepted(res, force === true ? await submitForcedFailover(d, to, actorOf(res)) : await d.fleet.failover(to, actorOf(res)));
+    await sendAccepted(res, await d.fleet.failover(to, actorOf(res), { force: force === true }));
   });
   r.post("/fleet/apply", requireRole("operator"), async (req, res) => {
     const q = parsePart(S.addRegionQuery.pick({ dryRun: true }), req.query, "query");

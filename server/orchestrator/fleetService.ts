@@ -209,8 +209,11 @@ export class FleetService {
     });
   }
 
-  /** POST /failover. */
-  async failover(to: string, actor: string): Promise<Accepted> {
+  /**
+   * POST /failover. With `force`, the request is recorded as `{ to, force: true }`: the promote
+   * step (server/drills) reads the flag from there and goes past the split-brain checks.
+   */
+  async failover(to: string, actor: string, opts: { force?: boolean } = {}): Promise<Accepted> {
     return this.o.orchestrator.exclusive(async () => {
       const before = await this.desiredState();
       const target = before.specs.find((s) => s.name === to);
@@ -225,7 +228,8 @@ export class FleetService {
         remove: [],
         status: subjects.map((name) => ({ name, status: subjectStatus("failover") })),
       };
-      return this.submit("failover", change, subjects, before, writes, { to }, actor, lastApplied);
+      const request = opts.force === true ? { to, force: true } : { to };
+      return this.submit("failover", change, subjects, before, writes, request, actor, lastApplied);
     });
   }
 

@@ -336,7 +336,7 @@ async function main(): Promise<void> {
   }
   if (p4) targets.push({ target: "service RSS <= 250 MB during a rollout", figure: `${p4["serviceRssMb"]} MB`, met: (p4["serviceRssMb"] ?? Infinity) <= 250 });
 
-  const file = path.join(ROOT, "bench", "results.json");
+  const file = path.join(ROOT, "bench", "results.json"); // the source tree, not dist/
   fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, results, targets }, null, 2) + "\n");
   for (const [section, figures] of Object.entries(results)) {
     console.log(`\n${section}`);

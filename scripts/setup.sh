@@ -18,7 +18,7 @@ fi
 bash scripts/toolchain.sh >/dev/null
 
 # Compile to dist/ (transpile only; `npm run typecheck` is the type gate) when sources changed.
-src_hash="$(find stacks components server package-lock.json tsconfig.json tsconfig.build.json -type f \( -name '*.ts' -o -name '*.json' \) -print0 2>/dev/null | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+src_hash="$(find stacks components server bench package-lock.json tsconfig.json tsconfig.build.json -type f \( -name '*.ts' -o -name '*.json' \) -print0 2>/dev/null | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 if [ ! -f dist/.src-hash ] || [ "$(cat dist/.src-hash)" != "$src_hash" ]; then
   log "building dist/"
   rm -rf dist

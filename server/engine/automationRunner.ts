@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import {
+  CommandError,
   ConcurrentUpdateError,
   LocalWorkspace,
   PulumiCommand,
@@ -162,7 +163,12 @@ class AutomationRunner implements StackRunner {
 
   async recover(stackName: string): Promise<void> {
     assertStackName(stackName);
-    await this.mutex.run(stackName, async () => {
+    await this.mutex.run(stackName, () => this.clearStale(stackName));
+  }
+
+  /** recover() without the per-stack mutex (the caller holds it). */
+  private async clearStale(stackName: string): Promise<void> {
+    {
       const ws = await this.workspace(stackName);
       try {
         await ws.selectStack(stackName);
@@ -185,7 +191,7 @@ class AutomationRunner implements StackRunner {
         deployment.pending_operations = [];
         await stack.importStack(state);
       }
-    });
+    }
   }
 
   async listStacks(): Promise<string[]> {
@@ -223,7 +229,8 @@ class AutomationRunner implements StackRunner {
         opts?.onEvent?.(mapped);
       };
       try {
-        const stack = await this.stack(req);
+        const ready = opts?.ready;
+        const stack = await this.stack(ready ? { ...req, program: gated(req.program, ready) } : req);
         const result = await run(stack, { onEvent, ...(opts?.signal ? { signal: opts.signal } : {}), color: "never" });
         const outputs = result.outputs ?? (action === "destroy" ? {} : mapOutputs(await stack.outputs()));
         if (action === "destroy") this.handles.delete(req.stack);
@@ -231,15 +238,29 @@ class AutomationRunner implements StackRunner {
       } catch (err) {
         // Whatever failed (a stack removed by hand, a config file edited mid-step), start afresh next time.
         this.handles.delete(req.stack);
-        throw this.translate(err, req.stack, action, errors, opts?.signal);
+        // The CLI died (kill -9, the OOM killer) instead of finishing: it left the backend's stack
+        // lock and its pending operations behind, and every later step of this stack would fail as
+        // "locked" until a restart ran recover(). Nothing else can hold that lock (it was this
+        // step's, and this stack's mutex is ours), so clear it now, as recover() does at startup.
+        const death = opts?.signal?.aborted ? undefined : engineDeath(err);
+        let cleared = false;
+        if (death !== undefined) cleared = await this.clearStale(req.stack).then(() => true, () => false);
+        throw this.translate(err, req.stack, action, errors, opts?.signal, death === undefined ? undefined : { how: death, cleared });
       }
     });
   }
 
-  private translate(err: unknown, stackName: string, action: StepAction, errors: string[], signal?: AbortSignal): Error {
+  private translate(err: unknown, stackName: string, action: StepAction, errors: string[], signal?: AbortSignal, death?: { how: string; cleared: boolean }): Error {
     if (signal?.aborted) return new StepCancelledError(stackName, action);
     if (err instanceof ConcurrentUpdateError) {
       return new StackBusyError(stackName, `stack ${stackName} is locked by another update (another service instance or a manual pulumi run)`);
+    }
+    if (death !== undefined) {
+      // The SDK's own message is the CLI's command line and partial output: say what happened instead.
+      const after = death.cleared
+        ? "its stack lock and pending operations were cleared, so the step can be retried"
+        : "clearing its stack lock failed; a restart of the service clears it";
+      return new StepFailedError(stackName, action, `${action} of stack ${stackName} failed: the engine process (pulumi ${action}) ${death.how} before it finished; ${after}`);
     }
     const raw = err instanceof Error ? err.message : String(err);
     const detail = errors.length > 0 ? errors.join("\n") : summarizeCliError(raw);
@@ -357,6 +378,14 @@ async function setConfig(stack: Stack, config: StackConfig): Promise<void> {
   if (wanted.length > 0) await stack.setAllConfig(Object.fromEntries(wanted.map(([k, v]) => [k, { value: v.value, secret: v.secret ?? false }])));
 }
 
+/** The program, run only once `ready` settles (the engine is already up and waiting on it). */
+function gated(program: StackRunRequest["program"], ready: Promise<void>): StackRunRequest["program"] {
+  return async () => {
+    await ready;
+    return program();
+  };
+}
+
 function configKey(config: StackConfig): string {
   return JSON.stringify(Object.entries(config).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.value, v.secret ?? false]));
 }
@@ -452,6 +481,16 @@ function driftedKeys(md: { old?: { outputs?: Record<string, unknown> }; new?: { 
 
 function lastSegment(urn: string): string {
   return urn.split("::").pop() ?? urn;
+}
+
+/**
+ * How the CLI died, when it did not exit by itself: "was killed by SIGKILL" (execa, under the SDK,
+ * records the signal). Undefined for an ordinary failure (the CLI exited with an error).
+ */
+export function engineDeath(err: unknown): string | undefined {
+  if (!(err instanceof CommandError)) return undefined;
+  const cause = (err as unknown as { commandResult?: { err?: { signal?: unknown } } }).commandResult?.err;
+  return typeof cause?.signal === "string" && cause.signal !== "" ? `was killed by ${cause.signal}` : undefined;
 }
 
 function summarizeCliError(raw: string): string {

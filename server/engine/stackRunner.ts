@@ -52,6 +52,12 @@ export interface RunOptions {
   onEvent?: (event: EngineEvent) => void;
   /** Aborting cancels the running engine operation. */
   signal?: AbortSignal;
+  /**
+   * Early start: the runner may do everything that does not depend on other stacks (select the
+   * stack, write its config, start the engine) right away, but must not run the program before
+   * this settles; when it rejects, the step ends with that error and changes nothing.
+   */
+  ready?: Promise<void>;
 }
 
 export interface StackRunRequest {

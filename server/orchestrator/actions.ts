@@ -27,6 +27,12 @@ export interface ActionContext {
   /** Records and streams an event of this step (engine events go through here too). */
   emit(event: EngineEvent): void;
   signal: AbortSignal;
+  /**
+   * Set when the step started early, while the steps it depends on still run: settles once they
+   * are done (rejects when one of them did not succeed). Pass it on to the runner (RunOptions.ready),
+   * or await it before acting.
+   */
+  ready?: Promise<void> | undefined;
 }
 
 export interface ActionOutcome {
@@ -43,7 +49,7 @@ function engineAction(action: "up" | "preview" | "refresh" | "destroy"): ActionH
   return async (ctx) => {
     const { program, config } = ctx.stackProgram(ctx.step.stack, ctx.state);
     const req = { stack: ctx.step.stack, program, config };
-    const opts = { onEvent: (e: EngineEvent) => { ctx.emit(e); }, signal: ctx.signal };
+    const opts = { onEvent: (e: EngineEvent) => { ctx.emit(e); }, signal: ctx.signal, ...(ctx.ready ? { ready: ctx.ready } : {}) };
     const result = await ctx.runner[action](req, opts);
     return { status: "succeeded", result };
   };
@@ -51,15 +57,17 @@ function engineAction(action: "up" | "preview" | "refresh" | "destroy"): ActionH
 
 /** Default `promote`: apply the after-state (where the target is primary) with `up`. */
 export const defaultPromote: ActionHandler = async (ctx) => {
+  await ctx.ready;
   ctx.emit({ kind: "promote", message: `promoting ${ctx.step.stack}: applying the after-state with up`, severity: "info" });
   return engineAction("up")(ctx);
 };
 
 /** Default `validate`: not available yet; the step is skipped with a note. */
-export const defaultValidate: ActionHandler = (ctx) => {
+export const defaultValidate: ActionHandler = async (ctx) => {
+  await ctx.ready;
   const note = "cross-region consistency checks are not available yet (no validate handler registered)";
   ctx.emit({ kind: "validate", message: `${ctx.step.stack}: ${note}`, severity: "warning" });
-  return Promise.resolve({ status: "skipped", note });
+  return { status: "skipped", note };
 };
 
 export function createActionHandlers(overrides: Partial<ActionHandlers> = {}): ActionHandlers {

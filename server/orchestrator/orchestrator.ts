@@ -65,6 +65,20 @@ interface ActiveOperation {
   cancelRequested: boolean;
   /** Serializes event writes so stored ids follow arrival order. */
   eventChain: Promise<unknown>;
+  /** Early-started steps re-checking their dependencies; called whenever a step ends. */
+  waiters: Set<() => void>;
+}
+
+/** An early-started step's dependency ended without succeeding. */
+class DependencyNotDoneError extends Error {
+  constructor(
+    readonly step: string,
+    readonly dependency: string,
+    readonly status: string,
+  ) {
+    super(`${step}: ${dependency} ${status}`);
+    this.name = "DependencyNotDoneError";
+  }
 }
 
 const UNFINISHED = new Set(["pending", "running"]);
@@ -282,6 +296,7 @@ export class Orchestrator {
       running: new Map(),
       cancelRequested: false,
       eventChain: Promise.resolve(),
+      waiters: new Set(),
     });
   }
 
@@ -289,25 +304,35 @@ export class Orchestrator {
     return [...this.active.values()].sort((a, b) => a.op.seq - b.op.seq);
   }
 
-  /** Starts every step that may run now. */
+  /**
+   * Starts every step that may run now: first the steps whose dependencies are done, then, with
+   * slots to spare, `up` steps whose dependencies are still running (early start: the engine
+   * selects the stack, writes its config and boots while they finish, and runs the program only
+   * once they succeeded; see RunOptions.ready). With `maxParallel` 1 nothing starts early.
+   */
   private pump(): void {
     if (this.stopping) return;
     const ops = this.ordered();
-    for (const [i, a] of ops.entries()) {
-      if (a.steps.size === 0 || [...a.steps.values()].every((s) => !UNFINISHED.has(s.status))) {
-        void this.maybeFinish(a);
-        continue;
-      }
-      if (a.cancelRequested || this.hasFailure(a)) continue;
-      for (const step of a.steps.values()) {
-        if (this.runningCount >= this.o.maxParallel) return;
-        if (step.status !== "pending" || a.running.has(step.id)) continue;
-        if (!step.dependsOn.every((d) => STEP_DONE.includes(a.steps.get(d)?.status ?? "succeeded"))) continue;
-        if (this.busyStacks.has(step.stack)) continue;
-        const needs = new Set([step.stack, ...prerequisiteStacks(step.stack, a.op.after)]);
-        const blocked = ops.slice(0, i).some((e) => [...e.steps.values()].some((s) => UNFINISHED.has(s.status) && needs.has(s.stack)));
-        if (blocked) continue;
-        this.start(a, step);
+    for (const early of [false, true]) {
+      for (const [i, a] of ops.entries()) {
+        if (!early && (a.steps.size === 0 || [...a.steps.values()].every((s) => !UNFINISHED.has(s.status)))) {
+          void this.maybeFinish(a);
+          continue;
+        }
+        if (a.cancelRequested || this.hasFailure(a)) continue;
+        for (const step of a.steps.values()) {
+          if (this.runningCount >= this.o.maxParallel) return;
+          if (step.status !== "pending" || a.running.has(step.id)) continue;
+          const deps = step.dependsOn.map((d) => a.steps.get(d)?.status ?? "succeeded");
+          const ready = deps.every((d) => STEP_DONE.includes(d));
+          if (ready === early) continue;
+          if (early && (step.action !== "up" || !deps.every((d) => d === "running" || STEP_DONE.includes(d)))) continue;
+          if (this.busyStacks.has(step.stack)) continue;
+          const needs = new Set([step.stack, ...prerequisiteStacks(step.stack, a.op.after)]);
+          const blocked = ops.slice(0, i).some((e) => [...e.steps.values()].some((s) => UNFINISHED.has(s.status) && needs.has(s.stack)));
+          if (blocked) continue;
+          this.start(a, step, early);
+        }
       }
     }
   }
@@ -316,16 +341,17 @@ export class Orchestrator {
     return [...a.steps.values()].some((s) => s.status === "failed" || s.status === "cancelled" || s.status === "interrupted");
   }
 
-  private start(a: ActiveOperation, step: StepRecord): void {
+  private start(a: ActiveOperation, step: StepRecord, early: boolean): void {
     const abort = new AbortController();
     this.busyStacks.add(step.stack);
     this.runningCount++;
     step.status = "running";
-    const done = this.runStep(a, step, abort.signal)
+    const done = this.runStep(a, step, abort.signal, early)
       .catch((err: unknown) => {
         this.o.logger.error({ operation: a.op.id, step: step.id, err: scrubText(String(err)) }, "step bookkeeping failed");
       })
       .finally(() => {
+        for (const wake of [...a.waiters]) wake();
         this.busyStacks.delete(step.stack);
         this.runningCount--;
         a.running.delete(step.id);
@@ -336,7 +362,34 @@ export class Orchestrator {
     a.running.set(step.id, { abort, done });
   }
 
-  private async runStep(a: ActiveOperation, step: StepRecord, signal: AbortSignal): Promise<void> {
+  /**
+   * Settles when every dependency of `step` is done; rejects with DependencyNotDoneError when one
+   * ends otherwise, or when the step is aborted. Re-checked whenever a step of the operation ends.
+   */
+  private dependenciesDone(a: ActiveOperation, step: StepRecord, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const finish = (err?: Error): void => {
+        a.waiters.delete(check);
+        signal.removeEventListener("abort", onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const check = (): void => {
+        const deps = step.dependsOn.map((id) => ({ id, status: a.steps.get(id)?.status ?? "succeeded" }));
+        const bad = deps.find((d) => !STEP_DONE.includes(d.status) && !UNFINISHED.has(d.status));
+        if (bad) finish(new DependencyNotDoneError(step.id, bad.id, bad.status));
+        else if (deps.every((d) => STEP_DONE.includes(d.status))) finish();
+      };
+      const onAbort = (): void => {
+        finish(new StepCancelledError(step.stack, "up"));
+      };
+      a.waiters.add(check);
+      signal.addEventListener("abort", onAbort);
+      check();
+    });
+  }
+
+  private async runStep(a: ActiveOperation, step: StepRecord, signal: AbortSignal, early: boolean): Promise<void> {
     const op = a.op;
     const startedAt = new Date();
     if (op.status === "queued") {
@@ -358,6 +411,16 @@ export class Orchestrator {
     this.o.logger.info({ operation: op.id, step: step.id, stack: step.stack, action: step.action }, "step started");
     void this.emit(op.id, step.id, { kind: "step.started", message: `${step.action} ${step.stack}: ${step.why}`, severity: "info" });
     const handler = this.o.handlers[step.action];
+    let dependencyError: DependencyNotDoneError | undefined;
+    let ready: Promise<void> | undefined;
+    if (early) {
+      ready = this.dependenciesDone(a, step, signal);
+      ready.catch((err: unknown) => {
+        if (err instanceof DependencyNotDoneError) dependencyError = err;
+      });
+      const waitingFor = step.dependsOn.filter((d) => a.steps.get(d)?.status === "running");
+      void this.emit(op.id, step.id, { kind: "step.waiting", message: `${step.action} ${step.stack}: engine starting early; the program runs once ${waitingFor.join(", ")} succeeded`, severity: "info" });
+    }
     try {
       const outcome = await handler({
         operation: op,
@@ -367,6 +430,7 @@ export class Orchestrator {
         stackProgram: (stack, state) => this.o.domain.stackProgram(stack, state),
         emit: (e) => void this.emit(op.id, step.id, e),
         signal,
+        ready,
       });
       if (signal.aborted) throw new StepCancelledError(step.stack, "up");
       const finishedAt = new Date();
@@ -391,6 +455,18 @@ export class Orchestrator {
       await this.emit(op.id, step.id, { kind: `step.${status}`, message: `${step.action} ${step.stack} ${status}${summary ? `: ${summary}` : ""}`, severity: "info" });
     } catch (err) {
       const finishedAt = new Date();
+      if (dependencyError && !signal.aborted) {
+        // Started early, and what it waited on did not succeed: the program never ran.
+        const note = `not run: ${dependencyError.dependency} ${dependencyError.status}`;
+        await this.o.store.transitionStep(op.id, step.id, ["running"], "cancelled", {
+          finishedAt: finishedAt.toISOString(),
+          durationMs: finishedAt.getTime() - startedAt.getTime(),
+          note,
+        });
+        step.status = "cancelled";
+        await this.emit(op.id, step.id, { kind: "step.cancelled", message: `${step.action} ${step.stack} cancelled: ${note}`, severity: "warning" });
+        return;
+      }
       const cancelled = err instanceof StepCancelledError || signal.aborted;
       const status = cancelled ? (this.stopping ? "interrupted" : "cancelled") : "failed";
       const code = cancelled ? status : err instanceof StackBusyError ? "stack_busy" : "step_failed";

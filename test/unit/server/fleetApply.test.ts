@@ -21,14 +21,46 @@ describe("POST /fleet/apply with a fake engine", () => {
     const op = await h.waitFor(res.body.operation.id);
     expect(op.status).toBe("succeeded");
     expect(h.runner.calls.map((c) => `${c.action}:${c.stack}`).sort()).toEqual(["up:ap-south-1", "up:eu-west-1", "up:global", "up:us-east-1"]);
-    const step = (id: string) => op.steps.find((s: any) => s.id === id);
-    const [us, eu, ap, glb] = ["up:us-east-1", "up:eu-west-1", "up:ap-south-1", "up:global"].map(step);
-    expect(Date.parse(eu.startedAt)).toBeGreaterThanOrEqual(Date.parse(us.finishedAt));
-    expect(Date.parse(eu.startedAt)).toBeLessThan(Date.parse(ap.finishedAt));
-    expect(Date.parse(ap.startedAt)).toBeLessThan(Date.parse(eu.finishedAt));
-    expect(Date.parse(glb.startedAt)).toBeGreaterThanOrEqual(Math.max(Date.parse(eu.finishedAt), Date.parse(ap.finishedAt)));
+    const call = (stack: string) => h.runner.calls.find((c) => c.stack === stack)!;
+    const [us, eu, ap, glb] = ["us-east-1", "eu-west-1", "ap-south-1", "global"].map(call);
+    expect(eu!.start).toBeGreaterThanOrEqual(us!.end!);
+    expect(eu!.start).toBeLessThan(ap!.end!);
+    expect(ap!.start).toBeLessThan(eu!.end!);
+    expect(glb!.start).toBeGreaterThanOrEqual(Math.max(eu!.end!, ap!.end!));
+    expect(h.runner.overlapsOnOneStack).toBe(0);
     const list = await h.req("GET", "/regions", { token: "viewer" });
     expect(list.body.regions.map((r: any) => [r.name, r.status])).toEqual([["us-east-1", "ready"], ["eu-west-1", "ready"], ["ap-south-1", "ready"]]);
+  });
+
+  test("when the primary fails, then the early-started replicas and global never run their programs and end cancelled, not failed", async () => {
+    h.runner.delayMs = 80;
+    h.runner.failures.set("up:us-east-1", "postgres did not start");
+    const res = await h.req("POST", "/fleet/apply", { body: fleet });
+    const op = await h.waitFor(res.body.operation.id);
+    expect(op.status).toBe("failed");
+    expect(op.error.message).toBe("step up:us-east-1 failed: postgres did not start");
+    expect(op.steps.map((s: any) => [s.id, s.status, s.note])).toEqual([
+      ["up:us-east-1", "failed", undefined],
+      ["up:eu-west-1", "cancelled", "not run: up:us-east-1 failed"],
+      ["up:ap-south-1", "cancelled", "not run: up:us-east-1 failed"],
+      ["up:global", "cancelled", "not run: up:us-east-1 failed"],
+    ]);
+    expect(h.runner.calls.map((c) => c.stack)).toEqual(["us-east-1"]);
+    expect(h.runner.earlyAbandoned.sort()).toEqual(["up:ap-south-1", "up:eu-west-1", "up:global"]);
+    const retry = await h.req("POST", `/operations/${op.id}/retry`, {});
+    expect(retry.status).toBe(202);
+    expect((await h.waitFor(op.id)).status).toBe("succeeded");
+  });
+
+  test("when max parallel is 1, then nothing starts early and the steps run one after another", async () => {
+    await h.close();
+    h = await startHarness({ maxParallel: 1 });
+    h.runner.delayMs = 40;
+    const op = await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
+    expect(op.status).toBe("succeeded");
+    expect(h.runner.calls.map((c) => c.early)).toEqual([false, false, false, false]);
+    const steps = [...op.steps].sort((x: any, y: any) => Date.parse(x.startedAt) - Date.parse(y.startedAt));
+    for (let i = 1; i < steps.length; i++) expect(Date.parse(steps[i].startedAt)).toBeGreaterThanOrEqual(Date.parse(steps[i - 1].finishedAt));
   });
 
   test("when the same list is applied again, then the operation succeeds with no steps and the engine is not called", async () => {

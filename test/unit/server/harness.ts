@@ -37,9 +37,12 @@ export const TOKEN_ENV = `vera:viewer:${TOKENS.viewer},otto:operator:${TOKENS.op
 export interface RunnerCall {
   stack: string;
   action: StepAction;
+  /** When the program would run (after `ready`, for an early-started step). */
   start: number;
   end?: number;
   config: StackRunRequest["config"];
+  /** Whether the step was started early (RunOptions.ready given). */
+  early?: boolean;
 }
 
 export class FakeRunner implements StackRunner {
@@ -55,11 +58,23 @@ export class FakeRunner implements StackRunner {
   outputsByStack = new Map<string, StackOutputs>();
   private active = new Set<string>();
   overlapsOnOneStack = 0;
+  /** Early-started calls whose dependencies did not succeed (their program never ran). */
+  earlyAbandoned: string[] = [];
 
   private async run(action: StepAction, req: StackRunRequest, opts: RunOptions = {}): Promise<StepResult> {
     if (this.active.has(req.stack)) this.overlapsOnOneStack++;
     this.active.add(req.stack);
-    const call: RunnerCall = { stack: req.stack, action, start: Date.now(), config: req.config };
+    // An early-started step: the stack is taken now, the "program" runs once `ready` settles.
+    if (opts.ready) {
+      try {
+        await opts.ready;
+      } catch (err) {
+        this.active.delete(req.stack);
+        this.earlyAbandoned.push(`${action}:${req.stack}`);
+        throw err;
+      }
+    }
+    const call: RunnerCall = { stack: req.stack, action, start: Date.now(), config: req.config, early: opts.ready !== undefined };
     this.calls.push(call);
     try {
       opts.onEvent?.({ kind: "resourcePre", message: `creating aragora:local:Thing ${req.stack}-thing`, urn: `urn:pulumi:${req.stack}::aragora::thing`, op: "create" });

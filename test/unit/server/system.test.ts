@@ -32,7 +32,7 @@ describe("health, metrics, OpenAPI, logs", () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
     expect(Object.keys(res.body.paths).sort()).toEqual([
-      "/audit", "/failover", "/fleet/reconcile", "/fleet/refresh", "/fleet/validate", "/health", "/metrics", "/openapi.json",
+      "/audit", "/failover", "/fleet/apply", "/fleet/reconcile", "/fleet/refresh", "/fleet/validate", "/health", "/metrics", "/openapi.json",
       "/operations", "/operations/{id}", "/operations/{id}/cancel", "/operations/{id}/events", "/operations/{id}/retry",
       "/regions", "/regions/{name}", "/regions/{name}/preview",
     ]);

@@ -33,7 +33,7 @@ const SPECS = [
   { name: "ca-central-1", app: { replicas: 2 } },
 ];
 
-interface StepView { id: string; stack: string; action: string; status: string; startedAt?: string; finishedAt?: string; durationMs?: number }
+interface StepView { id: string; stack: string; action: string; status: string; dependsOn?: string[]; startedAt?: string; finishedAt?: string; durationMs?: number }
 interface OperationView { id: string; kind: string; status: string; createdAt: string; startedAt?: string; finishedAt?: string; steps: StepView[]; error?: { message: string } }
 
 // ------------------------------------------------------------------------------------------------
@@ -153,7 +153,15 @@ async function rollout(maxParallel: number, portBase: number): Promise<Record<st
     const wall = Date.now() - t0;
     const steps = op.steps.filter((s) => s.status === "succeeded");
     if (steps.length !== 4) throw new Error(`expected 4 steps (3 regions + global), got ${steps.map((s) => s.id).join(", ")}`);
-    const dur = (stack: string) => steps.find((s) => s.stack === stack)?.durationMs ?? 0;
+    // A step's own time: from when its dependencies were done (or it started, if later) to its end.
+    // Early-started steps boot their engine while the dependencies run; that overlap is not theirs.
+    const end = (id: string) => Date.parse(steps.find((s) => s.id === id)?.finishedAt ?? "");
+    const dur = (stack: string) => {
+      const s = steps.find((x) => x.stack === stack);
+      if (!s?.startedAt || !s.finishedAt) return 0;
+      const from = Math.max(Date.parse(s.startedAt), ...(s.dependsOn ?? []).map(end));
+      return Date.parse(s.finishedAt) - from;
+    };
     const sum = steps.reduce((a, s) => a + (s.durationMs ?? 0), 0);
     const critical = dur("us-east-1") + Math.max(dur("eu-west-1"), dur("ap-south-1")) + dur("global");
     const peaks = svc.peaks();

@@ -67,6 +67,8 @@ interface ActiveOperation {
   eventChain: Promise<unknown>;
   /** Early-started steps re-checking their dependencies; called whenever a step ends. */
   waiters: Set<() => void>;
+  /** Running steps whose engine has booted (sent its first event). */
+  engineLive: Set<string>;
 }
 
 /** An early-started step's dependency ended without succeeding. */
@@ -82,6 +84,8 @@ class DependencyNotDoneError extends Error {
 }
 
 const UNFINISHED = new Set(["pending", "running"]);
+/** Event kinds only a running engine sends. */
+const ENGINE_EVENT_KINDS = new Set(["resourcePre", "resOutputs", "resOpFailed", "summary"]);
 
 export class Orchestrator {
   private readonly active = new Map<string, ActiveOperation>();
@@ -297,6 +301,7 @@ export class Orchestrator {
       cancelRequested: false,
       eventChain: Promise.resolve(),
       waiters: new Set(),
+      engineLive: new Set(),
     });
   }
 
@@ -308,7 +313,9 @@ export class Orchestrator {
    * Starts every step that may run now: first the steps whose dependencies are done, then, with
    * slots to spare, `up` steps whose dependencies are still running (early start: the engine
    * selects the stack, writes its config and boots while they finish, and runs the program only
-   * once they succeeded; see RunOptions.ready). With `maxParallel` 1 nothing starts early.
+   * once they succeeded; see RunOptions.ready). A dependency counts as running once its own engine
+   * has reported its first event: booting every engine at once would slow the one everything
+   * waits for. With `maxParallel` 1 nothing starts early.
    */
   private pump(): void {
     if (this.stopping) return;
@@ -326,7 +333,7 @@ export class Orchestrator {
           const deps = step.dependsOn.map((d) => a.steps.get(d)?.status ?? "succeeded");
           const ready = deps.every((d) => STEP_DONE.includes(d));
           if (ready === early) continue;
-          if (early && (step.action !== "up" || !deps.every((d) => d === "running" || STEP_DONE.includes(d)))) continue;
+          if (early && (step.action !== "up" || !step.dependsOn.every((d) => a.engineLive.has(d) || STEP_DONE.includes(a.steps.get(d)?.status ?? "succeeded")))) continue;
           if (this.busyStacks.has(step.stack)) continue;
           const needs = new Set([step.stack, ...prerequisiteStacks(step.stack, a.op.after)]);
           const blocked = ops.slice(0, i).some((e) => [...e.steps.values()].some((s) => UNFINISHED.has(s.status) && needs.has(s.stack)));
@@ -351,6 +358,7 @@ export class Orchestrator {
         this.o.logger.error({ operation: a.op.id, step: step.id, err: scrubText(String(err)) }, "step bookkeeping failed");
       })
       .finally(() => {
+        a.engineLive.delete(step.id);
         for (const wake of [...a.waiters]) wake();
         this.busyStacks.delete(step.stack);
         this.runningCount--;
@@ -428,7 +436,13 @@ export class Orchestrator {
         state: stateForStep(op, step.action),
         runner: this.o.runner,
         stackProgram: (stack, state) => this.o.domain.stackProgram(stack, state),
-        emit: (e) => void this.emit(op.id, step.id, e),
+        emit: (e) => {
+          if (!a.engineLive.has(step.id) && ENGINE_EVENT_KINDS.has(e.kind)) {
+            a.engineLive.add(step.id);
+            this.pump();
+          }
+          void this.emit(op.id, step.id, e);
+        },
         signal,
         ready,
       });

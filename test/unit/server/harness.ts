@@ -64,6 +64,8 @@ export class FakeRunner implements StackRunner {
   private async run(action: StepAction, req: StackRunRequest, opts: RunOptions = {}): Promise<StepResult> {
     if (this.active.has(req.stack)) this.overlapsOnOneStack++;
     this.active.add(req.stack);
+    // Like the engine: it reports the stack resource as soon as it has booted, before the program runs.
+    opts.onEvent?.({ kind: "resourcePre", message: `create pulumi:pulumi:Stack aragora-${req.stack}`, urn: `urn:pulumi:${req.stack}::aragora::pulumi:pulumi:Stack::aragora-${req.stack}`, op: "create" });
     // An early-started step: the stack is taken now, the "program" runs once `ready` settles.
     if (opts.ready) {
       try {

@@ -50,6 +50,8 @@ export class FakeRunner implements StackRunner {
   recovered: string[] = [];
   /** ms each call takes. */
   delayMs = 30;
+  /** ms between the engine's summary event and the call returning (the SDK's read-backs). */
+  afterSummaryMs = 0;
   /** `${action}:${stack}` → message: that call fails (once each entry is consumed when `failOnce`). */
   failures = new Map<string, string>();
   failOnce = true;
@@ -103,6 +105,9 @@ export class FakeRunner implements StackRunner {
         if (this.failOnce) this.failures.delete(key);
         throw new StepFailedError(req.stack, action, failure);
       }
+      // Like the engine: the update's summary, then the SDK reads outputs and history back.
+      opts.onEvent?.({ kind: "summary", message: "summary: create=3", severity: "info" });
+      if (this.afterSummaryMs > 0) await new Promise((r) => setTimeout(r, this.afterSummaryMs));
       const outputs: StackOutputs = action === "destroy" ? {} : (this.outputsByStack.get(req.stack) ?? {
         region: { value: req.stack, secret: false },
         databaseUrl: { value: `postgres://app:pw-${req.stack}@127.0.0.1/aragora`, secret: true },

@@ -37,6 +37,7 @@ import {
   type StepAction,
   type StepResult,
 } from "./stackRunner";
+import { killOrphanedPlugins } from "./orphans";
 
 export const PROJECT_NAME = "aragora";
 const execFileAsync = promisify(execFile);
@@ -242,9 +243,14 @@ class AutomationRunner implements StackRunner {
         // lock and its pending operations behind, and every later step of this stack would fail as
         // "locked" until a restart ran recover(). Nothing else can hold that lock (it was this
         // step's, and this stack's mutex is ours), so clear it now, as recover() does at startup.
+        // Its plugins (the dynamic provider) outlive it: stop them first, so none finishes a
+        // half-done create behind the retry's back.
         const death = opts?.signal?.aborted ? undefined : engineDeath(err);
         let cleared = false;
-        if (death !== undefined) cleared = await this.clearStale(req.stack).then(() => true, () => false);
+        if (death !== undefined) {
+          killOrphanedPlugins(path.join(this.options.stateDir, "workspaces", req.stack));
+          cleared = await this.clearStale(req.stack).then(() => true, () => false);
+        }
         throw this.translate(err, req.stack, action, errors, opts?.signal, death === undefined ? undefined : { how: death, cleared });
       }
     });

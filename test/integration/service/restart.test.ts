@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { projectDir } from "../../../server/engine/toolchain";
-import { apiFor, cleanup, testEnv, TOKENS, waitForOperation, type Api, type TestEnv } from "./serviceHelpers";
+import { apiFor, childEnv, cleanup, testEnv, TOKENS, waitForOperation, type Api, type TestEnv } from "./serviceHelpers";
 
 jest.setTimeout(900_000);
 
@@ -18,7 +18,7 @@ let api: Api;
 async function startChild(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/main.ts"], {
     cwd: projectDir(),
-    env: { ...process.env, ...env.env, PORT: String(env.servicePort), PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
+    env: childEnv({ ...env.env, PORT: String(env.servicePort) }),
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -3,6 +3,7 @@
  * free local port block in 16000-19999, HTTP calls with tokens, SSE reading, and cleanup that
  * destroys whatever stacks exist and kills any process left under the state dir.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -163,4 +164,116 @@ export function secretStrings(outputs: Record<string, { value: unknown; secret: 
   };
   for (const o of Object.values(outputs)) if (o.secret) walk(o.value);
   return out;
+}
+
+export interface ServiceChild {
+  child: ChildProcess;
+  /** The last 20 000 characters of its stdout and stderr, interleaved. */
+  output(): string;
+}
+
+/**
+ * The environment of a service child: this process's, without the state dir, backend, Pulumi home
+ * and passphrase `scripts/with-env.sh` exports for the repo's own `.aragora` (a child would
+ * otherwise use the repo's backend, not its test state dir), plus `env`.
+ */
+export function childEnv(env: Record<string, string>): Record<string, string> {
+  const inherited = Object.entries(process.env).filter(
+    (e): e is [string, string] => e[1] !== undefined && !/^(ARAGORA_|PULUMI_BACKEND_URL$|PULUMI_HOME$|PULUMI_CONFIG_PASSPHRASE)/.test(e[0]),
+  );
+  return { ...Object.fromEntries(inherited), PULUMI_NODEJS_TRANSPILE_ONLY: "true", ...env };
+}
+
+/**
+ * Starts the service as a user does (`server/main.ts` in a child process, its own process group)
+ * with `env` on top of this process's environment. `waitHealthy` then waits for `GET /health`.
+ */
+export function spawnService(env: Record<string, string>, opts: { uid?: number } = {}): ServiceChild {
+  let out = "";
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/main.ts"], {
+    cwd: projectDir(),
+    env: childEnv(env),
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
+  });
+  child.stdout.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-20000)));
+  child.stderr.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-20000)));
+  return { child, output: () => out };
+}
+
+export async function waitHealthy(s: ServiceChild, port: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (s.child.exitCode !== null) throw new Error(`service exited ${s.child.exitCode}: ${s.output().slice(-3000)}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`service did not start: ${s.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Resolves with the exit code (or the signal name) once the child has exited. */
+export function exitOf(child: ChildProcess): Promise<number | string | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
+  return new Promise((resolve) => child.once("exit", (code, signal) => { resolve(code ?? signal); }));
+}
+
+/** Live descendants of `pid` (children, grandchildren, …) with their argv, from /proc. */
+export function descendants(pid: number): { pid: number; ppid: number; argv: string[] }[] {
+  const all: { pid: number; ppid: number; argv: string[] }[] = [];
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (rest[0] === "Z" || rest[0] === "X") continue;
+      const argv = fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
+      all.push({ pid: Number(d), ppid: Number(rest[1]), argv });
+    } catch {
+      /* gone */
+    }
+  }
+  const out: { pid: number; ppid: number; argv: string[] }[] = [];
+  const parents = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) {
+      if (parents.has(p.ppid) && !parents.has(p.pid)) {
+        parents.add(p.pid);
+        out.push(p);
+        grew = true;
+      }
+    }
+  }
+  return out;
+}
+
+/** The kinds (and ids) of an operation's stored events, read over SSE for at most `ms`. */
+export async function storedEvents(baseUrl: string, operationId: string, ms = 1500): Promise<{ id?: number; event: string; data?: any }[]> {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => { ctl.abort(); }, ms);
+  let buf = "";
+  try {
+    const res = await fetch(`${baseUrl}/operations/${operationId}/events`, { headers: { authorization: `Bearer ${TOKENS.viewer}` }, signal: ctl.signal });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    /* aborted: a live operation's stream does not end by itself */
+  } finally {
+    clearTimeout(timer);
+  }
+  const events: { id?: number; event: string; data?: any }[] = [];
+  for (const block of buf.split("\n\n")) {
+    const id = /^id: (\d+)$/m.exec(block)?.[1];
+    const event = /^event: (.+)$/m.exec(block)?.[1];
+    const data = /^data: (.+)$/m.exec(block)?.[1];
+    if (event) events.push({ ...(id ? { id: Number(id) } : {}), event, ...(data ? { data: JSON.parse(data) as unknown } : {}) });
+  }
+  return events;
 }

@@ -1,0 +1,47 @@
+/**
+ * Plugins a dead engine left running. The CLI starts each resource plugin (here the dynamic
+ * provider: `sh pulumi-resource-pulumi-nodejs` and the `node …/dynamic-provider/index.js` under it)
+ * with the stack's workspace as its working directory and stops it when it finishes; killed with
+ * SIGKILL it stops nothing, and the plugins idle on forever, reparented. Called by the runner while
+ * it holds the stack's mutex after the engine died, so no live engine of ours uses that workspace.
+ * Linux only (/proc); elsewhere it finds nothing.
+ */
+import * as fs from "node:fs";
+
+const PLUGIN = /pulumi-resource-|[/\\]dynamic-provider[/\\]/;
+
+/** Pids of plugin processes whose working directory is `workDir`. */
+export function pluginsIn(workDir: string): number[] {
+  let entries: string[];
+  try {
+    workDir = fs.realpathSync(workDir); // /proc/<pid>/cwd is the resolved path
+    entries = fs.readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const d of entries) {
+    if (!/^[0-9]+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${d}/cwd`) !== workDir) continue;
+      const argv = fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
+      if (argv.some((a) => PLUGIN.test(a))) out.push(Number(d));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return out;
+}
+
+/** SIGKILLs the plugins a dead engine left in `workDir`; returns how many there were. */
+export function killOrphanedPlugins(workDir: string): number {
+  const pids = pluginsIn(workDir);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
+  return pids.length;
+}

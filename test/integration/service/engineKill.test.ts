@@ -1,0 +1,158 @@
+/**
+ * The engine process killed mid-`up`: the service runs as a user runs it (a child process); once
+ * the region's `up` step is under way, the `pulumi up` CLI among the service's descendants gets
+ * SIGKILL (the service itself keeps running). The step must fail promptly with a message saying
+ * the engine process died, the operation must be `failed` with nothing secret in it, no dynamic
+ * provider started by the dead engine may keep running, and `POST /operations/{id}/retry` must
+ * clear the stack lock and pending operations the dead CLI left and bring the region up.
+ */
+import { Client } from "pg";
+import { alive } from "../local/helpers";
+import {
+  apiFor,
+  cleanup,
+  descendants,
+  directRunner,
+  exitOf,
+  PASSPHRASE,
+  secretStrings,
+  spawnService,
+  storedEvents,
+  testEnv,
+  TOKENS,
+  waitForOperation,
+  waitHealthy,
+  type Api,
+  type ServiceChild,
+  type TestEnv,
+} from "./serviceHelpers";
+
+jest.setTimeout(900_000);
+
+const REGION = "us-east-1";
+let env: TestEnv;
+let svc: ServiceChild | undefined;
+let api: Api;
+let base: string;
+const figures: Record<string, unknown> = {};
+
+async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+const isPulumiUp = (argv: string[]): boolean => (argv[0] ?? "").split("/").pop() === "pulumi" && argv.includes("up");
+
+beforeAll(async () => {
+  env = await testEnv(1);
+  base = `http://127.0.0.1:${env.servicePort}`;
+  api = apiFor(base);
+});
+
+afterAll(async () => {
+  console.log(`engine kill figures: ${JSON.stringify(figures)}`);
+  const pid = svc?.child.pid;
+  if (svc && svc.child.exitCode === null && pid !== undefined) {
+    try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
+    await exitOf(svc.child);
+  }
+  await cleanup(env.stateDir);
+});
+
+describe("engine process killed mid-up", () => {
+  let opId: string;
+  let failedMessage = "";
+
+  test("when the pulumi up process is SIGKILLed, then the step fails with a clear message, the operation is failed and no provider outlives it", async () => {
+    svc = spawnService({ ...env.env, PORT: String(env.servicePort) });
+    await waitHealthy(svc, env.servicePort);
+    const servicePid = svc.child.pid!;
+    const res = await api("POST", "/regions", { token: "operator", body: { name: REGION, primary: true, app: { replicas: 1 } } });
+    expect(res.status).toBe(202);
+    opId = res.body.operation.id;
+
+    // Mid-up: the step runs, the engine has reported a few resources, and its CLI is a descendant of the service.
+    const cli = await until(async () => {
+      const op = (await api("GET", `/operations/${opId}`, { token: "viewer" })).body;
+      if (!["queued", "running"].includes(op.status)) throw new Error(`the operation ended before the kill: ${JSON.stringify(op)}\n${svc?.output().slice(-3000) ?? ""}`);
+      if (op.steps?.[0]?.status !== "running") return undefined;
+      const events = await storedEvents(base, opId, 500);
+      if (events.filter((e) => e.event === "resourcePre").length < 4) return undefined;
+      return descendants(servicePid).find((p) => isPulumiUp(p.argv));
+    }, 300_000, "the up to be under way with a pulumi up process", 200);
+    // Everything the CLI started (the dynamic provider and its wrapper) before it dies.
+    const engineChildren = descendants(cli.pid);
+    figures["engineChildren"] = engineChildren.map((p) => p.argv.slice(0, 2).map((a) => a.split("/").pop()).join(" "));
+    process.kill(cli.pid, "SIGKILL");
+    const killedAt = Date.now();
+
+    const op = await waitForOperation(api, opId, 120_000);
+    figures["killToFailedMs"] = Date.now() - killedAt;
+    expect(op.status).toBe("failed");
+    const step = op.steps.find((s: any) => s.id === `up:${REGION}`);
+    expect(step.status).toBe("failed");
+    expect(step.error.code).toBe("step_failed");
+    failedMessage = step.error.message as string;
+    figures["failedMessage"] = failedMessage;
+    expect(failedMessage).toMatch(new RegExp(`^up of stack ${REGION} failed: the engine process \\(pulumi up\\) was killed by SIGKILL`));
+    expect(op.error.message).toContain("the engine process (pulumi up) was killed by SIGKILL");
+    expect(failedMessage.length).toBeLessThan(600);
+    for (const s of [PASSPHRASE, ...Object.values(TOKENS)]) {
+      expect(failedMessage).not.toContain(s);
+      expect(JSON.stringify(op)).not.toContain(s);
+    }
+    expect((await api("GET", `/regions/${REGION}`, { token: "viewer" })).body.status).toBe("failed");
+    // The service itself is unaffected.
+    expect(svc.child.exitCode).toBeNull();
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+
+    // No process the dead engine started keeps running (its dynamic provider would otherwise idle
+    // forever, reparented; the runner kills what is left in the stack's workspace).
+    const left = await until(() => {
+      const still = engineChildren.map((p) => p.pid).filter(alive);
+      return still.length === 0 ? still : undefined;
+    }, 15_000, "the dead engine's plugins to exit").catch(() => engineChildren.map((p) => p.pid).filter(alive));
+    figures["orphansAfter15s"] = left.length;
+    expect(left).toEqual([]);
+  });
+
+  test("when the failed operation is retried, then the stale lock and pending operations are cleared, the region is ready and its postgres answers", async () => {
+    const t0 = Date.now();
+    const retry = await api("POST", `/operations/${opId}/retry`, { token: "operator" });
+    expect(retry.status).toBe(202);
+    const op = await waitForOperation(api, opId, 600_000);
+    figures["retryMs"] = Date.now() - t0;
+    expect({ status: op.status, error: op.error }).toEqual({ status: "succeeded", error: undefined });
+    expect(op.attempt).toBe(2);
+    expect(op.steps.map((s: any) => [s.id, s.status])).toEqual([[`up:${REGION}`, "succeeded"], ["up:global", "succeeded"]]);
+    const region = (await api("GET", `/regions/${REGION}`, { token: "viewer" })).body;
+    expect(region.status).toBe("ready");
+
+    const outputs = await directRunner(env.stateDir).outputs(REGION);
+    expect(outputs).toBeDefined();
+    const pg = new Client({
+      host: "127.0.0.1",
+      port: outputs!["postgresPort"]?.value as number,
+      user: "aragora_app",
+      password: outputs!["postgresAppPassword"]?.value as string,
+      database: "aragora",
+      connectionTimeoutMillis: 3000,
+    });
+    await pg.connect();
+    try {
+      expect((await pg.query("SELECT count(*)::int AS n FROM debates")).rows).toEqual([{ n: expect.any(Number) }]);
+    } finally {
+      await pg.end();
+    }
+    // The generated passwords are known now: the failure message never held one.
+    const secrets = secretStrings(outputs!);
+    figures["secretNeedles"] = secrets.length;
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const s of secrets) expect(failedMessage).not.toContain(s);
+  });
+});

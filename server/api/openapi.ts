@@ -18,7 +18,8 @@ const ERROR_TEXT: Record<number, string> = {
   403: "Role too low",
   404: "No such region or operation",
   409: "Conflicts with the fleet or with an operation in flight (details.operation)",
-  503: "Shutting down",
+  429: "Rate limited (code rate_limited): this token sent more than ARAGORA_RATE_LIMIT_PER_MIN changes in a minute; the Retry-After header gives the seconds to wait",
+  503: "New operation refused: the queue is full (code queue_full, ARAGORA_MAX_QUEUED_OPERATIONS queued or running; Retry-After header) or the service is shutting down",
 };
 const nameParam = { name: "name", in: "path", required: true, schema: { type: "string" } };
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } };
@@ -59,7 +60,7 @@ export function openApiDocument(version: string): Json {
       "/openapi.json": { get: op("This document", "viewer", { "200": { description: "OpenAPI 3.0" } }) },
       "/regions": {
         get: op("List regions", "viewer", { "200": json(ref("RegionList"), "regions") }),
-        post: op("Add a region", "operator", { ...accepted, "200": json(ref("DryRun"), "dryRun=true: the plan"), ...errors(400, 409, 503) }, {
+        post: op("Add a region", "operator", { ...accepted, "200": json(ref("DryRun"), "dryRun=true: the plan"), ...errors(400, 409, 429, 503) }, {
           ...body("RegionSpecInput"),
           parameters: [
             { name: "dryRun", in: "query", schema: { type: "string", enum: ["true", "false"] } },
@@ -69,20 +70,20 @@ export function openApiDocument(version: string): Json {
       },
       "/regions/{name}": {
         get: op("A region: spec, status, masked outputs, last operation", "viewer", { "200": json(ref("Region"), "region"), ...errors(400, 404) }, { parameters: [nameParam] }),
-        put: op("Update a region's spec", "operator", { ...accepted, ...errors(400, 404, 409, 503) }, { parameters: [nameParam], ...body("RegionSpecInput") }),
-        delete: op("Remove a region: drain, destroy, update peers (409 for the primary)", "admin", { ...accepted, ...errors(400, 404, 409, 503) }, { parameters: [nameParam] }),
+        put: op("Update a region's spec", "operator", { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [nameParam], ...body("RegionSpecInput") }),
+        delete: op("Remove a region: drain, destroy, update peers (409 for the primary)", "admin", { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [nameParam] }),
       },
-      "/regions/{name}/preview": { post: op("Preview what an up would change", "operator", { ...accepted, ...errors(400, 404, 409) }, { parameters: [nameParam] }) },
-      "/failover": { post: op("Fail over to another region", "admin", { ...accepted, ...errors(400, 404, 409, 503) }, body("FailoverRequest")) },
+      "/regions/{name}/preview": { post: op("Preview what an up would change", "operator", { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [nameParam] }) },
+      "/failover": { post: op("Fail over to another region", "admin", { ...accepted, ...errors(400, 404, 409, 429, 503) }, body("FailoverRequest")) },
       "/fleet/apply": {
-        post: op("Add or update several regions in one operation (primary first, replicas in parallel, global once)", "operator", { ...accepted, "200": json(ref("DryRun"), "dryRun=true: the plan"), ...errors(400, 409, 503) }, {
+        post: op("Add or update several regions in one operation (primary first, replicas in parallel, global once)", "operator", { ...accepted, "200": json(ref("DryRun"), "dryRun=true: the plan"), ...errors(400, 409, 429, 503) }, {
           requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["regions"], additionalProperties: false, properties: { regions: { type: "array", minItems: 1, maxItems: 20, items: ref("RegionSpecInput") } } } } } },
           parameters: [{ name: "dryRun", in: "query", schema: { type: "string", enum: ["true", "false"] } }],
         }),
       },
-      "/fleet/refresh": { post: op("Drift check of every stack", "operator", { ...accepted, ...errors(400, 409, 503) }) },
-      "/fleet/validate": { post: op("Cross-region consistency checks", "operator", { ...accepted, ...errors(400, 409, 503) }) },
-      "/fleet/reconcile": { post: op("Apply the whole fleet (unchanged stacks skipped)", "operator", { ...accepted, ...errors(400, 409, 503) }) },
+      "/fleet/refresh": { post: op("Drift check of every stack", "operator", { ...accepted, ...errors(400, 409, 429, 503) }) },
+      "/fleet/validate": { post: op("Cross-region consistency checks", "operator", { ...accepted, ...errors(400, 409, 429, 503) }) },
+      "/fleet/reconcile": { post: op("Apply the whole fleet (unchanged stacks skipped)", "operator", { ...accepted, ...errors(400, 409, 429, 503) }) },
       "/operations": {
         get: op("List operations, newest first", "viewer", { "200": json(ref("OperationList"), "operations"), ...errors(400) }, {
           parameters: ["limit", "before", "status", "kind", "region"].map((n) => ({ name: n, in: "query", schema: { type: "string" } })),
@@ -94,8 +95,8 @@ export function openApiDocument(version: string): Json {
           parameters: [idParam, { name: "Last-Event-ID", in: "header", schema: { type: "integer" } }],
         }),
       },
-      "/operations/{id}/cancel": { post: op("Cancel a queued or running operation", "operator", { "200": json(ref("Operation"), "operation"), ...errors(400, 404, 409) }, { parameters: [idParam] }) },
-      "/operations/{id}/retry": { post: op("Retry a failed, cancelled or interrupted operation", "operator", { ...accepted, ...errors(400, 404, 409, 503) }, { parameters: [idParam] }) },
+      "/operations/{id}/cancel": { post: op("Cancel a queued or running operation", "operator", { "200": json(ref("Operation"), "operation"), ...errors(400, 404, 409, 429) }, { parameters: [idParam] }) },
+      "/operations/{id}/retry": { post: op("Retry a failed, cancelled or interrupted operation", "operator", { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [idParam] }) },
       "/audit": { get: op("Audit log, newest first", "admin", { "200": json(ref("AuditList"), "entries"), ...errors(400) }) },
     },
   };

@@ -105,13 +105,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
  * Returns the environment the engine should run with.
  */
 export function prepareStateDir(config: ServiceConfig): Record<string, string> {
-  // 0711: the local target runs PostgreSQL as its own user, which must traverse into <stateDir>/local;
-  // nothing in the state dir can be listed by others, and secrets files are 0600.
-  fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o711 });
-  if (config.backendUrl.startsWith("file://")) {
-    fs.mkdirSync(config.backendUrl.slice("file://".length), { recursive: true });
+  try {
+    // 0711: the local target runs PostgreSQL as its own user, which must traverse into <stateDir>/local;
+    // nothing in the state dir can be listed by others, and secrets files are 0600.
+    fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o711 });
+    // Before anything is written (the SQLite database above all): a state dir that is read-only,
+    // full or not ours fails here, whole, instead of half-way through creating the database.
+    probeWritable(config.stateDir);
+    if (config.backendUrl.startsWith("file://")) {
+      fs.mkdirSync(config.backendUrl.slice("file://".length), { recursive: true });
+    }
+    fs.mkdirSync(config.pulumiHome, { recursive: true });
+  } catch (err) {
+    throw new Error(`state dir ${config.stateDir} is not writable: ${(err instanceof Error ? err.message : String(err)).split("\n")[0] ?? ""}`);
   }
-  fs.mkdirSync(config.pulumiHome, { recursive: true });
   const env: Record<string, string> = {
     PULUMI_BACKEND_URL: config.backendUrl,
     PULUMI_HOME: config.pulumiHome,
@@ -128,4 +135,20 @@ export function prepareStateDir(config: ServiceConfig): Record<string, string> {
   }
   env["PULUMI_CONFIG_PASSPHRASE_FILE"] = config.passphraseFile;
   return env;
+}
+
+/** Creates, fills (one page), syncs and removes a file in `dir`; throws what the file system said. */
+function probeWritable(dir: string): void {
+  const probe = path.join(dir, `.write-probe-${process.pid}`);
+  try {
+    const fd = fs.openSync(probe, "wx", 0o600);
+    try {
+      fs.writeSync(fd, Buffer.alloc(4096));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    fs.rmSync(probe, { force: true });
+  }
 }

@@ -16,6 +16,8 @@ export interface ServiceConfig {
   /** Raw `name:role:secret,…`; empty when unset. */
   apiTokens: string;
   maxParallel: number;
+  /** Start `up` steps early while their dependencies finish (docs/performance.md). */
+  earlyStart: boolean;
   defaultProvider: Provider;
   backendUrl: string;
   /** Passphrase given directly (env), if any. */
@@ -46,6 +48,7 @@ const envSchema = z.object({
   ARAGORA_STATE_DIR: z.string().min(1).default(".aragora"),
   ARAGORA_API_TOKENS: z.string().default(""),
   ARAGORA_MAX_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
+  ARAGORA_EARLY_START: z.enum(["true", "false"], { message: 'must be "true" or "false"' }).default("true"),
   ARAGORA_DEFAULT_PROVIDER: z.enum(PROVIDERS).default("local"),
   PULUMI_BACKEND_URL: z.string().min(1).optional(),
   PULUMI_CONFIG_PASSPHRASE: z.string().optional(),
@@ -84,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     stateDir,
     apiTokens: e.ARAGORA_API_TOKENS.trim(),
     maxParallel: e.ARAGORA_MAX_PARALLEL,
+    earlyStart: e.ARAGORA_EARLY_START === "true",
     defaultProvider: e.ARAGORA_DEFAULT_PROVIDER,
     backendUrl: e.PULUMI_BACKEND_URL ?? `file://${path.join(stateDir, "backend")}`,
     passphrase: e.PULUMI_CONFIG_PASSPHRASE,

@@ -95,6 +95,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     logger,
     handlers: createActionHandlers(o.handlers),
     maxParallel: config.maxParallel,
+    earlyStart: config.earlyStart,
     maxQueued: config.maxQueuedOperations,
   });
   const fleet = new FleetService({

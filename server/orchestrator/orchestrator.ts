@@ -39,6 +39,8 @@ export interface OrchestratorOptions {
   bus: EventBus;
   logger: Logger;
   maxParallel: number;
+  /** Start `up` steps early while their dependencies finish (default true). */
+  earlyStart?: boolean | undefined;
   /** Operations queued or running at once; past it, submit and retry throw QueueFullError (503). Unset: unbounded. */
   maxQueued?: number | undefined;
   /** How long shutdown waits for aborted steps to settle. */
@@ -330,7 +332,7 @@ export class Orchestrator {
   private pump(): void {
     if (this.stopping) return;
     const ops = this.ordered();
-    for (const early of [false, true]) {
+    for (const early of this.o.earlyStart === false ? [false] : [false, true]) {
       for (const [i, a] of ops.entries()) {
         if (!early && (a.steps.size === 0 || [...a.steps.values()].every((s) => !UNFINISHED.has(s.status)))) {
           void this.maybeFinish(a);

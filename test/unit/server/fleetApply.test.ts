@@ -75,6 +75,18 @@ describe("POST /fleet/apply with a fake engine", () => {
     for (let i = 1; i < steps.length; i++) expect(Date.parse(steps[i].startedAt)).toBeGreaterThanOrEqual(Date.parse(steps[i - 1].finishedAt));
   });
 
+  test("when early start is off, then replicas still run in parallel but none starts before the primary is done", async () => {
+    await h.close();
+    h = await startHarness({ earlyStart: false });
+    h.runner.delayMs = 60;
+    const op = await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
+    expect(op.status).toBe("succeeded");
+    expect(h.runner.calls.map((c) => c.early)).toEqual([false, false, false, false]);
+    const step = (id: string) => op.steps.find((s: any) => s.id === id);
+    expect(Date.parse(step("up:eu-west-1").startedAt)).toBeGreaterThanOrEqual(Date.parse(step("up:us-east-1").finishedAt));
+    expect(Date.parse(step("up:eu-west-1").startedAt)).toBeLessThan(Date.parse(step("up:ap-south-1").finishedAt));
+  });
+
   test("when the same list is applied again, then the operation succeeds with no steps and the engine is not called", async () => {
     expect((await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id)).status).toBe("succeeded");
     const calls = h.runner.calls.length;

@@ -148,14 +148,14 @@ export interface Harness {
   waitFor(operationId: string, timeoutMs?: number): Promise<any>;
 }
 
-export async function startHarness(o: { maxParallel?: number; runner?: FakeRunner; store?: SqliteStore; handlers?: Partial<ActionHandlers>; offlinePlanner?: OfflinePlanner; bodyLimit?: string } = {}): Promise<Harness> {
+export async function startHarness(o: { maxParallel?: number; earlyStart?: boolean; runner?: FakeRunner; store?: SqliteStore; handlers?: Partial<ActionHandlers>; offlinePlanner?: OfflinePlanner; bodyLimit?: string } = {}): Promise<Harness> {
   const store = o.store ?? new SqliteStore(":memory:");
   const runner = o.runner ?? new FakeRunner();
   const logs = new LogSink();
   const logger = createLogger({ level: "info", destination: logs });
   const domain = createFleetDomain();
   const bus = new EventBus();
-  const orchestrator = new Orchestrator({ store, runner, domain, bus, logger, handlers: createActionHandlers(o.handlers), maxParallel: o.maxParallel ?? 4, shutdownGraceMs: 2000 });
+  const orchestrator = new Orchestrator({ store, runner, domain, bus, logger, handlers: createActionHandlers(o.handlers), maxParallel: o.maxParallel ?? 4, earlyStart: o.earlyStart, shutdownGraceMs: 2000 });
   const fleet = new FleetService({
     store, domain, orchestrator,
     settings: fleetSettings.parse({ local: { glbPort: 39080 } }),

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
+import { Writable } from "node:stream";
 import { Client } from "pg";
 import { loadConfig, prepareStateDir } from "../../../server/config";
 import { createLocalDrills } from "../../../server/drills";
@@ -17,6 +18,7 @@ import type { RegionSpec } from "../../../stacks/spec/regionSpec";
 import { alive } from "../local/helpers";
 
 export const ADMIN_TOKEN = "drill-admin-0123456789abcdef";
+export const DRILL_PASSPHRASE = "drill-test-passphrase";
 
 export interface DrillService {
   service: RunningService;
@@ -24,6 +26,12 @@ export interface DrillService {
   api(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }>;
   waitOperation(id: string, timeoutMs?: number): Promise<any>;
   outputs(stack: string): Promise<StackOutputs>;
+  /** The service's own state dir (SQLite database, backend, workspaces). */
+  stateDir: string;
+  /** Every response body `api` read, and whatever the test adds (SSE streams), for the secret scan. */
+  seen: string[];
+  /** The service's log output (info and up, as it logs by default). */
+  logs: string[];
 }
 
 export async function startDrillService(stateDir: string, o: { portRange: string; glbPort: number; localRoot: string; cutoffAgeSeconds: number }): Promise<DrillService> {
@@ -36,21 +44,29 @@ export async function startDrillService(stateDir: string, o: { portRange: string
     ARAGORA_GLB_PORT: String(o.glbPort),
     ARAGORA_LOCAL_ROOT: o.localRoot,
     ARAGORA_MAX_PARALLEL: "4",
-    ARAGORA_LOG_LEVEL: "silent",
-    PULUMI_CONFIG_PASSPHRASE: "drill-test-passphrase",
+    ARAGORA_LOG_LEVEL: "info",
+    PULUMI_CONFIG_PASSPHRASE: DRILL_PASSPHRASE,
   });
   const engineEnv = prepareStateDir(config);
   const bin = findPulumiBinDir();
   const runner = createAutomationRunner({
     stateDir: config.stateDir,
     backendUrl: config.backendUrl,
-    passphrase: "drill-test-passphrase",
+    passphrase: DRILL_PASSPHRASE,
     ...(bin ? { pulumiBinDir: bin } : {}),
     env: engineEnv,
     projectDir: projectDir(),
   });
   const drills = createLocalDrills({ outputs: (s) => runner.outputs(s), cutoffAgeSeconds: o.cutoffAgeSeconds });
-  const service = await startService(config, { runner, handlers: drills.handlers, lagProbe: drills.lagProbe, logger: createLogger({ level: "silent" }) });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString());
+      cb();
+    },
+  });
+  const seen: string[] = [];
+  const service = await startService(config, { runner, handlers: drills.handlers, lagProbe: drills.lagProbe, logger: createLogger({ level: "info", destination: sink }) });
   const api: DrillService["api"] = async (method, urlPath, body) => {
     const res = await fetch(service.url + urlPath, {
       method,
@@ -58,6 +74,7 @@ export async function startDrillService(stateDir: string, o: { portRange: string
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
+    seen.push(text);
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
@@ -80,7 +97,7 @@ export async function startDrillService(stateDir: string, o: { portRange: string
     if (!out) throw new Error(`no outputs for ${stack}`);
     return out;
   };
-  return { service, runner, api, waitOperation, outputs };
+  return { service, runner, api, waitOperation, outputs, stateDir: config.stateDir, seen, logs };
 }
 
 /** One HTTP request with a short timeout; network errors become status 0. */

@@ -6,15 +6,18 @@
  * PostgreSQL and Redis under continuous writes and fail over to eu-west-1 (recovery time and data
  * loss measured and printed) → refuse a failover to a lagging region, then force it → refresh
  * reports drift per stack → validate names a detached region that took its own write; then every
- * process is killed by pid and nothing of ours is left. Ports: a free block in 26000-29999; state:
+ * process is killed by pid and nothing of ours is left. Ports: a free block in 27401-29999; state:
  * a temp dir.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import Database from "better-sqlite3";
 import type { StackOutputs } from "../../../server/engine/stackRunner";
+import { hits } from "../reliability/helpers";
+import { secretStrings } from "../service/serviceHelpers";
 import { alive, freePortBlock, killAll, pidsUnder, poll, portOpen, processesMentioning } from "../local/helpers";
-import { Writer, httpCall, killTree, pgQuery, pidOf, seedFleet, startDrillService, waitGone, withChildren, type DrillService } from "./drillHelpers";
+import { ADMIN_TOKEN, DRILL_PASSPHRASE, Writer, httpCall, killTree, pgQuery, pidOf, seedFleet, startDrillService, waitGone, withChildren, type DrillService } from "./drillHelpers";
 
 jest.setTimeout(300_000);
 
@@ -64,6 +67,7 @@ async function events(opId: string): Promise<{ kind: string; message: string }[]
   // The SSE stream replays stored events and ends with the finished operation.
   const res = await fetch(`${s().service.url}/operations/${opId}/events`, { headers: { authorization: `Bearer drill-admin-0123456789abcdef` } });
   const text = await res.text();
+  s().seen.push(text);
   const list: { kind: string; message: string }[] = [];
   for (const block of text.split("\n\n")) {
     const data = block.split("\n").find((l) => l.startsWith("data: "));
@@ -92,7 +96,7 @@ beforeAll(async () => {
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-drill-"));
   fs.chmodSync(stateDir, 0o755); // PostgreSQL runs as `postgres` and must reach its data dir below.
   localRoot = path.join(stateDir, "regions");
-  base = await freePortBlock(61, 26000, 29999);
+  base = await freePortBlock(61, 27401, 29999); // above the benchmark's 22000-27400
   glbPort = base + 60;
   svc = await startDrillService(stateDir, { portRange: `${base}-${base + 59}`, glbPort, localRoot, cutoffAgeSeconds: 2 });
 });
@@ -309,5 +313,43 @@ describe("drills as API operations on the local target", () => {
     expect(v.error.message).toMatch(new RegExp(`${US}: (\\d+) rows before the cutoff \\(\\d+ in all\\), md5 [0-9a-f]{32} MISMATCH: \\d+ rows vs \\d+ on ${AP}, md5 [0-9a-f]{32} vs [0-9a-f]{32} on ${AP}`));
     const log = await events(v.id as string);
     expect(log.filter((e) => e.kind === "validate.region").map((e) => e.message.split(":")[0])).toEqual([US, EU, `${AP} (primary)`]);
+  });
+  it("when the rollout and failovers are done, then no response body, SSE stream, log line, SQLite row or byte of the database holds a password, the passphrase or the token", async () => {
+    // The needles: every secret output of every stack, read with the engine and the service's passphrase.
+    const passwords = new Set<string>();
+    for (const stack of [US, EU, AP, "global"]) for (const v of secretStrings(await out(stack))) passwords.add(v);
+    const needles = [...passwords, DRILL_PASSPHRASE, ADMIN_TOKEN];
+    // The SSE stream of every operation the drill ran (each has ended, so each stream ends at once).
+    const ops = (await s().api("GET", "/operations?limit=100")).body.operations as { id: string }[];
+    for (const op of ops) await events(op.id);
+    // The database: every byte of its files, and every row of every table.
+    const dbFiles = fs.readdirSync(s().stateDir).filter((f) => f.startsWith("aragora.db")).map((f) => path.join(s().stateDir, f));
+    const bytes = dbFiles.map((f) => fs.readFileSync(f).toString("latin1"));
+    const db = new Database(path.join(s().stateDir, "aragora.db"), { readonly: true, fileMustExist: true });
+    let rows = "";
+    try {
+      for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]) {
+        rows += JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all());
+      }
+    } finally {
+      db.close();
+    }
+    const sources: Record<string, string> = { responses: s().seen.join("\n"), logs: s().logs.join(""), dbBytes: bytes.join("\n"), dbRows: rows };
+    figures["secretScan"] = {
+      needles: needles.length,
+      passwords: passwords.size,
+      operations: ops.length,
+      bytes: Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, v.length])),
+      dbFiles: dbFiles.map((f) => path.basename(f)),
+    };
+    expect(passwords.size).toBeGreaterThanOrEqual(9);
+    expect(ops.length).toBeGreaterThanOrEqual(8);
+    for (const [where, text] of Object.entries(sources)) {
+      const found = Object.entries(hits(text, needles)).filter(([, n]) => n > 0).map(([needle, n]) => `${needle.slice(0, 4)}… ×${n}`);
+      expect({ where, found }).toEqual({ where, found: [] });
+    }
+    // The masked forms are there, so the scan did not pass because secrets never flowed.
+    expect(sources["responses"]).toContain('"databaseUrl":"[secret]"');
+    expect(sources["logs"]).toContain("step started");
   });
 });

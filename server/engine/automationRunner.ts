@@ -169,29 +169,27 @@ class AutomationRunner implements StackRunner {
 
   /** recover() without the per-stack mutex (the caller holds it). */
   private async clearStale(stackName: string): Promise<void> {
-    {
-      const ws = await this.workspace(stackName);
-      try {
-        await ws.selectStack(stackName);
-      } catch (err) {
-        if (err instanceof StackNotFoundError) return;
-        throw err;
-      }
-      // A crashed update leaves its lock behind: `pulumi cancel` removes it.
-      const cmd = await this.command();
-      await execFileAsync(cmd.command, ["cancel", "--yes", "--stack", stackName, "--non-interactive"], {
-        cwd: ws.workDir,
-        env: { ...process.env, ...this.env() },
-      }).catch(() => undefined);
-      // Pending operations (creates/updates the engine started but never recorded) are dropped
-      // from the checkpoint so the next update can run; the next refresh re-reads reality.
-      const stack = await LocalWorkspace.selectStack({ stackName, workDir: ws.workDir }, await this.workspaceOptions(stackName));
-      const state = await stack.exportStack();
-      const deployment = (state as { deployment?: { pending_operations?: unknown[] } }).deployment;
-      if (deployment?.pending_operations && deployment.pending_operations.length > 0) {
-        deployment.pending_operations = [];
-        await stack.importStack(state);
-      }
+    const ws = await this.workspace(stackName);
+    try {
+      await ws.selectStack(stackName);
+    } catch (err) {
+      if (err instanceof StackNotFoundError) return;
+      throw err;
+    }
+    // A crashed update leaves its lock behind: `pulumi cancel` removes it.
+    const cmd = await this.command();
+    await execFileAsync(cmd.command, ["cancel", "--yes", "--stack", stackName, "--non-interactive"], {
+      cwd: ws.workDir,
+      env: { ...process.env, ...this.env() },
+    }).catch(() => undefined);
+    // Pending operations (creates/updates the engine started but never recorded) are dropped
+    // from the checkpoint so the next update can run; the next refresh re-reads reality.
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir: ws.workDir }, await this.workspaceOptions(stackName));
+    const state = await stack.exportStack();
+    const deployment = (state as { deployment?: { pending_operations?: unknown[] } }).deployment;
+    if (deployment?.pending_operations && deployment.pending_operations.length > 0) {
+      deployment.pending_operations = [];
+      await stack.importStack(state);
     }
   }
 

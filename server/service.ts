@@ -11,7 +11,7 @@ import { createApp } from "./app";
 import { ensureBootstrapToken, parseTokens, type TokenEntry } from "./auth/tokens";
 import { prepareStateDir, type ServiceConfig } from "./config";
 import type { FleetDomain } from "./domain";
-import { createAutomationRunner } from "./engine/automationRunner";
+import { createWorkerRunner } from "./engine/workerRunner";
 import type { StackRunner } from "./engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "./engine/toolchain";
 import { createFleetDomain } from "./fleetDomain";
@@ -77,7 +77,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
   const store = o.store ?? new SqliteStore(path.join(config.stateDir, "aragora.db"));
   const runner =
     o.runner ??
-    createAutomationRunner({
+    createWorkerRunner({
       stateDir: config.stateDir,
       backendUrl: config.backendUrl,
       ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : { passphraseFile: config.passphraseFile }),
@@ -148,6 +148,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
       await orchestrator.shutdown();
       server.closeAllConnections();
       await closed;
+      await runner.close?.();
       await store.close();
       logger.info("stopped");
     })();

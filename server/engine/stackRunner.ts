@@ -4,6 +4,7 @@
  * Automation API, and it turns SDK errors into the domain errors below.
  */
 import type { PulumiFn } from "@pulumi/pulumi/automation";
+import type { FleetState } from "../../stacks/fleet/plan";
 
 export const STEP_ACTIONS = ["up", "preview", "refresh", "destroy"] as const;
 export type StepAction = (typeof STEP_ACTIONS)[number];
@@ -64,6 +65,12 @@ export interface StackRunRequest {
   stack: string;
   program: PulumiFn;
   config: StackConfig;
+  /**
+   * What `program` and `config` were built from (the fleet state of the step). A runner that runs
+   * the engine in another thread (workerRunner.ts) rebuilds the program there from it, since a
+   * function cannot cross threads.
+   */
+  source?: { state: FleetState };
 }
 
 export interface StackRunner {
@@ -84,6 +91,8 @@ export interface StackRunner {
   recover(stack: string): Promise<void>;
   /** Names of the stacks that exist in the backend. */
   listStacks(): Promise<string[]>;
+  /** Releases what the runner holds (its worker thread), when it holds anything. */
+  close?(): Promise<void>;
 }
 
 /** The stack is locked by another update (Pulumi's ConcurrentUpdateError). */

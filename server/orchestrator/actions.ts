@@ -48,7 +48,7 @@ export type ActionHandlers = Record<PlanAction, ActionHandler>;
 function engineAction(action: "up" | "preview" | "refresh" | "destroy"): ActionHandler {
   return async (ctx) => {
     const { program, config } = ctx.stackProgram(ctx.step.stack, ctx.state);
-    const req = { stack: ctx.step.stack, program, config };
+    const req = { stack: ctx.step.stack, program, config, source: { state: ctx.state } };
     const opts = { onEvent: (e: EngineEvent) => { ctx.emit(e); }, signal: ctx.signal, ...(ctx.ready ? { ready: ctx.ready } : {}) };
     const result = await ctx.runner[action](req, opts);
     return { status: "succeeded", result };

@@ -1,0 +1,174 @@
+/**
+ * StackRunner that runs the engine adapter (automationRunner.ts) in a child process, the engine
+ * host (engineWorker.ts).
+ *
+ * Why: inline Pulumi programs run in the process that calls the Automation API. Building a
+ * program, serializing its dynamic providers, registering resources and tailing the engine's event
+ * log took the API's event loop away for up to 0.7 s at a time during an `up` (event-loop delay p99
+ * about 100 ms), so `GET /regions` answered in 100 ms at p99 while an operation ran. In the engine
+ * host all of that has its own event loop; the service only relays messages.
+ *
+ * Why a process and not a worker thread: Pulumi serializes dynamic providers through the V8
+ * inspector, which worker threads do not offer (ERR_TRACE_EVENTS_UNAVAILABLE); a program with a
+ * dynamic resource never got past its first registration there.
+ *
+ * A function cannot cross processes, so the host rebuilds each step's program from the request's
+ * `source` (the fleet state the step applies) with the same fleet domain the service uses. The host
+ * exits when the service does (its IPC channel closes); the CLI and plugin processes are its
+ * children, in the service's process group.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
+import type { AutomationRunnerOptions } from "./automationRunner";
+import {
+  StackBusyError,
+  StepCancelledError,
+  StepFailedError,
+  type EngineEvent,
+  type RunOptions,
+  type StackOutputs,
+  type StackRunRequest,
+  type StackRunner,
+  type StepAction,
+  type StepResult,
+} from "./stackRunner";
+import type { ToWorker, FromWorker, WireError } from "./engineWorker";
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  onEvent?: ((e: EngineEvent) => void) | undefined;
+}
+
+export function createWorkerRunner(options: AutomationRunnerOptions): StackRunner & { close(): Promise<void> } {
+  return new WorkerRunner(options);
+}
+
+class WorkerRunner implements StackRunner {
+  private readonly worker: ChildProcess;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private dead: Error | undefined;
+
+  constructor(options: AutomationRunnerOptions) {
+    const ts = __filename.endsWith(".ts");
+    const file = path.join(__dirname, ts ? "engineWorker.ts" : "engineWorker.js");
+    this.worker = fork(file, [], {
+      // From TypeScript sources (tests, ts-node): the host compiles them the same way.
+      execArgv: ts ? ["-r", require.resolve("ts-node/register/transpile-only")] : [],
+      env: { ...process.env, ARAGORA_ENGINE_HOST: "1" },
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    this.worker.send({ type: "init", id: 0, options } satisfies ToWorker);
+    this.worker.unref();
+    this.worker.channel?.unref();
+    this.worker.on("message", (m: FromWorker) => {
+      this.onMessage(m);
+    });
+    this.worker.on("error", (err) => {
+      this.fail(err);
+    });
+    this.worker.on("exit", (code, signal) => {
+      this.fail(new Error(`the engine host exited (${signal ?? `code ${String(code)}`})`));
+    });
+  }
+
+  up(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
+    return this.run("up", req, opts);
+  }
+  preview(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
+    return this.run("preview", req, opts);
+  }
+  refresh(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
+    return this.run("refresh", req, opts);
+  }
+  destroy(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
+    return this.run("destroy", req, opts);
+  }
+  outputs(stack: string): Promise<StackOutputs | undefined> {
+    return this.call<StackOutputs | undefined>({ type: "outputs", id: 0, stack });
+  }
+  recover(stack: string): Promise<void> {
+    return this.call<undefined>({ type: "recover", id: 0, stack });
+  }
+  listStacks(): Promise<string[]> {
+    return this.call<string[]>({ type: "listStacks", id: 0 });
+  }
+
+  async close(): Promise<void> {
+    const proc = this.worker;
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise<boolean>((resolve) => proc.once("exit", () => { resolve(true); }));
+    proc.disconnect();
+    const exited = await Promise.race([gone, new Promise<boolean>((resolve) => setTimeout(() => { resolve(false); }, 5000).unref())]);
+    if (!exited) proc.kill("SIGKILL");
+  }
+
+  private run(action: StepAction, req: StackRunRequest, opts: RunOptions = {}): Promise<StepResult> {
+    if (!req.source) {
+      return Promise.reject(new Error(`${action} of stack ${req.stack}: the engine runs in a worker thread and needs the step's source (fleet state) to build its program`));
+    }
+    const { signal, ready } = opts;
+    if (signal?.aborted) return Promise.reject(new StepCancelledError(req.stack, action));
+    const id = this.nextId++;
+    const result = this.send<StepResult>({ type: "run", id, action, stack: req.stack, state: req.source.state, early: ready !== undefined }, opts.onEvent);
+    signal?.addEventListener("abort", () => { this.post({ type: "abort", id }); }, { once: true });
+    ready?.then(
+      () => { this.post({ type: "ready", id }); },
+      (err: unknown) => { this.post({ type: "notReady", id, message: err instanceof Error ? err.message : String(err) }); },
+    );
+    return result;
+  }
+
+  private call<T>(message: ToWorker): Promise<T> {
+    return this.send<T>({ ...message, id: this.nextId++ });
+  }
+
+  private send<T>(message: ToWorker, onEvent?: (e: EngineEvent) => void): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(message.id, { resolve: resolve, reject, onEvent });
+      this.worker.ref();
+      this.post(message);
+    });
+  }
+
+  private post(message: ToWorker): void {
+    if (!this.dead && this.worker.connected) this.worker.send(message);
+  }
+
+  private onMessage(m: FromWorker): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (m.type === "event") {
+      p.onEvent?.(m.event);
+      return;
+    }
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) this.worker.channel?.unref();
+    if (m.type === "result") p.resolve(m.value);
+    else p.reject(toError(m.error));
+  }
+
+  private fail(err: Error): void {
+    this.dead = err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+}
+
+function toError(e: WireError): Error {
+  const stack = e.stackName ?? "?";
+  const action = e.action ?? "up";
+  switch (e.name) {
+    case "StackBusyError":
+      return new StackBusyError(stack, e.message);
+    case "StepCancelledError":
+      return new StepCancelledError(stack, action);
+    case "StepFailedError":
+      return new StepFailedError(stack, action, e.message);
+    default:
+      return new Error(e.message);
+  }
+}

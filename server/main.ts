@@ -6,7 +6,7 @@
 import { loadConfig, prepareStateDir } from "./config";
 import { createLocalDrills } from "./drills";
 import { DEFAULT_CUTOFF_AGE_SECONDS } from "./drills/validate";
-import { createWorkerRunner } from "./engine/workerRunner";
+import { createEngineHostRunner } from "./engine/engineHostRunner";
 import { findPulumiBinDir, projectDir } from "./engine/toolchain";
 import { startService } from "./service";
 
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   // stack outputs through the same runner, and its per-stack queue, as the orchestrator.
   const engineEnv = prepareStateDir(config);
   const bin = findPulumiBinDir();
-  const runner = createWorkerRunner({
+  const runner = createEngineHostRunner({
     stateDir: config.stateDir,
     backendUrl: config.backendUrl,
     ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : { passphraseFile: config.passphraseFile }),

@@ -11,7 +11,7 @@ import { createApp } from "./app";
 import { ensureBootstrapToken, parseTokens, type TokenEntry } from "./auth/tokens";
 import { prepareStateDir, type ServiceConfig } from "./config";
 import type { FleetDomain } from "./domain";
-import { createWorkerRunner } from "./engine/workerRunner";
+import { createEngineHostRunner } from "./engine/engineHostRunner";
 import type { StackRunner } from "./engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "./engine/toolchain";
 import { createFleetDomain } from "./fleetDomain";
@@ -77,7 +77,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
   const store = o.store ?? new SqliteStore(path.join(config.stateDir, "aragora.db"));
   const runner =
     o.runner ??
-    createWorkerRunner({
+    createEngineHostRunner({
       stateDir: config.stateDir,
       backendUrl: config.backendUrl,
       ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : { passphraseFile: config.passphraseFile }),

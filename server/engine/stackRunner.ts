@@ -67,7 +67,7 @@ export interface StackRunRequest {
   config: StackConfig;
   /**
    * What `program` and `config` were built from (the fleet state of the step). A runner that runs
-   * the engine in another thread (workerRunner.ts) rebuilds the program there from it, since a
+   * the engine in another thread (engineHostRunner.ts) rebuilds the program there from it, since a
    * function cannot cross threads.
    */
   source?: { state: FleetState };

@@ -1,5 +1,5 @@
 /**
- * The engine host process (see workerRunner.ts): owns one automation runner, builds each step's
+ * The engine host process (see engineHostRunner.ts): owns one automation runner, builds each step's
  * program from the fleet state it is sent, and streams the step's events back over IPC. Exits when
  * the service does (the IPC channel closes).
  */
@@ -45,7 +45,7 @@ function toWire(err: unknown): WireError {
 
 function serve(): void {
   const send = process.send?.bind(process);
-  if (!send) throw new Error("engineWorker.ts runs as the service's engine host (see workerRunner.ts)");
+  if (!send) throw new Error("engineHost.ts runs as the service's engine host (see engineHostRunner.ts)");
   let runner: ReturnType<typeof createAutomationRunner> | undefined;
   const domain = createFleetDomain();
   const aborts = new Map<number, AbortController>();

@@ -1,6 +1,6 @@
 /**
  * StackRunner that runs the engine adapter (automationRunner.ts) in a child process, the engine
- * host (engineWorker.ts).
+ * host (engineHost.ts).
  *
  * Why: inline Pulumi programs run in the process that calls the Automation API. Building a
  * program, serializing its dynamic providers, registering resources and tailing the engine's event
@@ -32,7 +32,7 @@ import {
   type StepAction,
   type StepResult,
 } from "./stackRunner";
-import type { ToWorker, FromWorker, WireError } from "./engineWorker";
+import type { ToWorker, FromWorker, WireError } from "./engineHost";
 
 interface Pending {
   resolve(value: unknown): void;
@@ -40,11 +40,11 @@ interface Pending {
   onEvent?: ((e: EngineEvent) => void) | undefined;
 }
 
-export function createWorkerRunner(options: AutomationRunnerOptions): StackRunner & { close(): Promise<void> } {
-  return new WorkerRunner(options);
+export function createEngineHostRunner(options: AutomationRunnerOptions): StackRunner & { close(): Promise<void> } {
+  return new EngineHostRunner(options);
 }
 
-class WorkerRunner implements StackRunner {
+class EngineHostRunner implements StackRunner {
   private readonly worker: ChildProcess;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -52,7 +52,7 @@ class WorkerRunner implements StackRunner {
 
   constructor(options: AutomationRunnerOptions) {
     const ts = __filename.endsWith(".ts");
-    const file = path.join(__dirname, ts ? "engineWorker.ts" : "engineWorker.js");
+    const file = path.join(__dirname, ts ? "engineHost.ts" : "engineHost.js");
     this.worker = fork(file, [], {
       // From TypeScript sources (tests, ts-node): the host compiles them the same way.
       execArgv: ts ? ["-r", require.resolve("ts-node/register/transpile-only")] : [],

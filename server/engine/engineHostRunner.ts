@@ -45,7 +45,7 @@ export function createEngineHostRunner(options: AutomationRunnerOptions): StackR
 }
 
 class EngineHostRunner implements StackRunner {
-  private readonly worker: ChildProcess;
+  private readonly host: ChildProcess;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private dead: Error | undefined;
@@ -53,23 +53,23 @@ class EngineHostRunner implements StackRunner {
   constructor(options: AutomationRunnerOptions) {
     const ts = __filename.endsWith(".ts");
     const file = path.join(__dirname, ts ? "engineHost.ts" : "engineHost.js");
-    this.worker = fork(file, [], {
+    this.host = fork(file, [], {
       // From TypeScript sources (tests, ts-node): the host compiles them the same way.
       execArgv: ts ? ["-r", require.resolve("ts-node/register/transpile-only")] : [],
       env: { ...process.env, ARAGORA_ENGINE_HOST: "1" },
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    this.worker.send({ type: "init", id: 0, options } satisfies ToWorker);
-    this.worker.unref();
-    this.worker.channel?.unref();
-    this.worker.on("message", (m: FromWorker) => {
+    this.host.send({ type: "init", id: 0, options } satisfies ToWorker);
+    this.host.unref();
+    this.host.channel?.unref();
+    this.host.on("message", (m: FromWorker) => {
       this.onMessage(m);
     });
-    this.worker.on("error", (err) => {
+    this.host.on("error", (err) => {
       this.fail(err);
     });
-    this.worker.on("exit", (code, signal) => {
+    this.host.on("exit", (code, signal) => {
       this.fail(new Error(`the engine host exited (${signal ?? `code ${String(code)}`})`));
     });
   }
@@ -97,7 +97,7 @@ class EngineHostRunner implements StackRunner {
   }
 
   async close(): Promise<void> {
-    const proc = this.worker;
+    const proc = this.host;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise<boolean>((resolve) => proc.once("exit", () => { resolve(true); }));
     proc.disconnect();
@@ -129,13 +129,13 @@ class EngineHostRunner implements StackRunner {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<T>((resolve, reject) => {
       this.pending.set(message.id, { resolve: resolve, reject, onEvent });
-      this.worker.ref();
+      this.host.ref();
       this.post(message);
     });
   }
 
   private post(message: ToWorker): void {
-    if (!this.dead && this.worker.connected) this.worker.send(message);
+    if (!this.dead && this.host.connected) this.host.send(message);
   }
 
   private onMessage(m: FromWorker): void {
@@ -146,7 +146,7 @@ class EngineHostRunner implements StackRunner {
       return;
     }
     this.pending.delete(m.id);
-    if (this.pending.size === 0) this.worker.channel?.unref();
+    if (this.pending.size === 0) this.host.channel?.unref();
     if (m.type === "result") p.resolve(m.value);
     else p.reject(toError(m.error));
   }

@@ -107,7 +107,7 @@ class EngineHostRunner implements StackRunner {
 
   private run(action: StepAction, req: StackRunRequest, opts: RunOptions = {}): Promise<StepResult> {
     if (!req.source) {
-      return Promise.reject(new Error(`${action} of stack ${req.stack}: the engine runs in a worker thread and needs the step's source (fleet state) to build its program`));
+      return Promise.reject(new Error(`${action} of stack ${req.stack}: the engine runs in the engine host process and needs the step's source (fleet state) to build its program`));
     }
     const { signal, ready } = opts;
     if (signal?.aborted) return Promise.reject(new StepCancelledError(req.stack, action));

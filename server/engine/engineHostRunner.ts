@@ -99,9 +99,15 @@ class EngineHostRunner implements StackRunner {
   async close(): Promise<void> {
     const proc = this.host;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
+    // Keep this process alive until the host is gone: the handle and channel are unref'd so an
+    // idle host never holds the service up, but a stop must not end before the host does.
+    proc.ref();
     const gone = new Promise<boolean>((resolve) => proc.once("exit", () => { resolve(true); }));
-    proc.disconnect();
-    const exited = await Promise.race([gone, new Promise<boolean>((resolve) => setTimeout(() => { resolve(false); }, 5000).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => { resolve(false); }, 5000)));
+    if (proc.connected) proc.disconnect();
+    const exited = await Promise.race([gone, late]);
+    clearTimeout(timer);
     if (!exited) proc.kill("SIGKILL");
   }
 

@@ -27,8 +27,9 @@ function start(env: Record<string, string>): ChildProcess {
   return c;
 }
 
+/** Exit code, once the process has exited and its output pipes are drained ("close", not "exit"). */
 const exited = (c: ChildProcess): Promise<number | null> =>
-  c.exitCode !== null ? Promise.resolve(c.exitCode) : new Promise((resolve) => c.once("exit", (code) => { resolve(code); }));
+  c.exitCode !== null && c.stdout?.readableEnded !== false ? Promise.resolve(c.exitCode) : new Promise((resolve) => c.once("close", (code) => { resolve(code); }));
 
 beforeEach(() => {
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-e2e-"));

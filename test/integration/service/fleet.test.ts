@@ -72,7 +72,7 @@ describe("a fleet through the API on the local target", () => {
     expect(op.steps[0].summary.create).toBeGreaterThan(3);
   });
 
-  test("when two replicas are added, then the second add re-applies both replicas in parallel (overlapping step intervals)", async () => {
+  test("when two replicas are added, then the second add re-applies both replicas in parallel (overlapping step intervals) and global reads them only after both", async () => {
     const t = Date.now();
     const eu = await call("POST", "/regions", { token: "operator", body: EXAMPLE_FLEET[1] });
     expect(eu.status).toBe(202);
@@ -90,7 +90,15 @@ describe("a fleet through the API on the local target", () => {
     expect(b.dependsOn).toEqual(["up:us-east-1"]);
     expect(Date.parse(a.startedAt)).toBeLessThan(Date.parse(b.finishedAt));
     expect(Date.parse(b.startedAt)).toBeLessThan(Date.parse(a.finishedAt));
-    expect(Date.parse(step("up:global").startedAt)).toBeGreaterThanOrEqual(Math.max(Date.parse(a.finishedAt), Date.parse(b.finishedAt)));
+    // global may start early (engine booting), but its program reads the replicas' stacks only
+    // after both replicas' engine updates ended (their summary events).
+    const events = await readSse(`${svc.url}/operations/${op.id}/events`, TOKENS.viewer);
+    const at = (pred: (e: any) => boolean) => events.filter((e) => e.data && pred(e)).map((e) => Date.parse(e.data.at));
+    const replicaSummaries = at((e) => e.event === "summary" && (e.data.stepId === "up:eu-west-1" || e.data.stepId === "up:ap-south-1"));
+    const globalReads = at((e) => e.data.stepId === "up:global" && String(e.data.message).includes("StackReference"));
+    expect(replicaSummaries).toHaveLength(2);
+    expect(globalReads.length).toBeGreaterThan(0);
+    expect(Math.min(...globalReads)).toBeGreaterThanOrEqual(Math.max(...replicaSummaries));
     expect(b.summary.create).toBeGreaterThan(3);
   });
 

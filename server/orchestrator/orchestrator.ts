@@ -71,14 +71,6 @@ interface ActiveOperation {
   waiters: Set<() => void>;
   /** Running steps whose engine has booted (sent its first event). */
   engineLive: Set<string>;
-  /**
-   * Running steps whose engine update has finished without an error (its summary arrived, no error
-   * before it): their state is written, so early-started dependents may run their programs while
-   * the step still reads back outputs and history (another second or two of CLI calls).
-   */
-  engineDone: Set<string>;
-  /** Steps whose engine reported an error. */
-  engineFailed: Set<string>;
 }
 
 /** An early-started step's dependency ended without succeeding. */
@@ -312,8 +304,6 @@ export class Orchestrator {
       eventChain: Promise.resolve(),
       waiters: new Set(),
       engineLive: new Set(),
-      engineDone: new Set(),
-      engineFailed: new Set(),
     });
   }
 
@@ -371,8 +361,6 @@ export class Orchestrator {
       })
       .finally(() => {
         a.engineLive.delete(step.id);
-        a.engineDone.delete(step.id);
-        a.engineFailed.delete(step.id);
         for (const wake of [...a.waiters]) wake();
         this.busyStacks.delete(step.stack);
         this.runningCount--;
@@ -400,7 +388,7 @@ export class Orchestrator {
         const deps = step.dependsOn.map((id) => ({ id, status: a.steps.get(id)?.status ?? "succeeded" }));
         const bad = deps.find((d) => !STEP_DONE.includes(d.status) && !UNFINISHED.has(d.status));
         if (bad) finish(new DependencyNotDoneError(step.id, bad.id, bad.status));
-        else if (deps.every((d) => STEP_DONE.includes(d.status) || (d.status === "running" && a.engineDone.has(d.id)))) finish();
+        else if (deps.every((d) => STEP_DONE.includes(d.status))) finish();
       };
       const onAbort = (): void => {
         finish(new StepCancelledError(step.stack, "up"));
@@ -454,11 +442,6 @@ export class Orchestrator {
           if (!a.engineLive.has(step.id) && ENGINE_EVENT_KINDS.has(e.kind)) {
             a.engineLive.add(step.id);
             this.pump();
-          }
-          if (e.severity === "error" || e.kind === "resOpFailed") a.engineFailed.add(step.id);
-          if (e.kind === "summary" && step.action !== "destroy" && !a.engineFailed.has(step.id)) {
-            a.engineDone.add(step.id);
-            for (const wake of [...a.waiters]) wake();
           }
           void this.emit(op.id, step.id, e);
         },

@@ -8,7 +8,7 @@ import { createFleetDomain } from "../fleetDomain";
 import { createAutomationRunner, type AutomationRunnerOptions } from "./automationRunner";
 import type { EngineEvent, StepAction } from "./stackRunner";
 
-export type ToWorker =
+export type ToHost =
   | { type: "init"; id: number; options: AutomationRunnerOptions }
   | { type: "run"; id: number; action: StepAction; stack: string; state: FleetState; early: boolean }
   | { type: "ready"; id: number }
@@ -25,7 +25,7 @@ export interface WireError {
   action?: StepAction | undefined;
 }
 
-export type FromWorker =
+export type FromHost =
   | { type: "event"; id: number; event: EngineEvent }
   | { type: "result"; id: number; value: unknown }
   | { type: "error"; id: number; error: WireError };
@@ -50,7 +50,7 @@ function serve(): void {
   const domain = createFleetDomain();
   const aborts = new Map<number, AbortController>();
   const gates = new Map<number, { resolve(): void; reject(err: Error): void }>();
-  const post = (m: FromWorker): void => {
+  const post = (m: FromHost): void => {
     send(m);
   };
   const answer = (id: number, work: Promise<unknown>): void => {
@@ -69,7 +69,7 @@ function serve(): void {
     setTimeout(() => process.exit(0), 2000).unref();
   });
 
-  process.on("message", (m: ToWorker) => {
+  process.on("message", (m: ToHost) => {
     switch (m.type) {
       case "init":
         runner = createAutomationRunner(m.options);

@@ -32,7 +32,7 @@ import {
   type StepAction,
   type StepResult,
 } from "./stackRunner";
-import type { ToWorker, FromWorker, WireError } from "./engineHost";
+import type { ToHost, FromHost, WireError } from "./engineHost";
 
 interface Pending {
   resolve(value: unknown): void;
@@ -60,10 +60,10 @@ class EngineHostRunner implements StackRunner {
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    this.host.send({ type: "init", id: 0, options } satisfies ToWorker);
+    this.host.send({ type: "init", id: 0, options } satisfies ToHost);
     this.host.unref();
     this.host.channel?.unref();
-    this.host.on("message", (m: FromWorker) => {
+    this.host.on("message", (m: FromHost) => {
       this.onMessage(m);
     });
     this.host.on("error", (err) => {
@@ -127,11 +127,11 @@ class EngineHostRunner implements StackRunner {
     return result;
   }
 
-  private call<T>(message: ToWorker): Promise<T> {
+  private call<T>(message: ToHost): Promise<T> {
     return this.send<T>({ ...message, id: this.nextId++ });
   }
 
-  private send<T>(message: ToWorker, onEvent?: (e: EngineEvent) => void): Promise<T> {
+  private send<T>(message: ToHost, onEvent?: (e: EngineEvent) => void): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<T>((resolve, reject) => {
       this.pending.set(message.id, { resolve: resolve, reject, onEvent });
@@ -140,11 +140,11 @@ class EngineHostRunner implements StackRunner {
     });
   }
 
-  private post(message: ToWorker): void {
+  private post(message: ToHost): void {
     if (!this.dead && this.host.connected) this.host.send(message);
   }
 
-  private onMessage(m: FromWorker): void {
+  private onMessage(m: FromHost): void {
     const p = this.pending.get(m.id);
     if (!p) return;
     if (m.type === "event") {

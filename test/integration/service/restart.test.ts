@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { projectDir } from "../../../server/engine/toolchain";
-import { apiFor, childEnv, cleanup, testEnv, TOKENS, waitForOperation, type Api, type TestEnv } from "./serviceHelpers";
+import { apiFor, childEnv, cleanup, storedEvents, testEnv, waitForOperation, type Api, type TestEnv } from "./serviceHelpers";
 
 jest.setTimeout(900_000);
 
@@ -129,29 +129,4 @@ describe("restart safety", () => {
 });
 
 /** The operation's stored events, replayed over SSE (ends at once for a finished operation). */
-async function readStored(operationId: string) {
-  const ctl = new AbortController();
-  const events: { id?: number; event: string }[] = [];
-  const res = await fetch(`http://127.0.0.1:${env.servicePort}/operations/${operationId}/events`, { headers: { authorization: `Bearer ${TOKENS.viewer}` }, signal: ctl.signal });
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buf = "";
-  const timer = setTimeout(() => { ctl.abort(); }, 1500);
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += decoder.decode(value, { stream: true });
-    }
-  } catch {
-    /* aborted: a live operation's stream does not end by itself */
-  } finally {
-    clearTimeout(timer);
-  }
-  for (const block of buf.split("\n\n")) {
-    const id = /^id: (\d+)$/m.exec(block)?.[1];
-    const event = /^event: (.+)$/m.exec(block)?.[1];
-    if (event) events.push({ ...(id ? { id: Number(id) } : {}), event });
-  }
-  return events;
-}
+const readStored = (operationId: string) => storedEvents(`http://127.0.0.1:${env.servicePort}`, operationId);

@@ -270,14 +270,37 @@ async function baseBackup(i: PostgresServerInputs): Promise<void> {
   ], { asUser: SERVICE_USER, env: { PGPASSFILE: f.pgpass }, timeoutMs: 300_000 });
 }
 
-/** Waits until the standby's walreceiver streams; false when it does not within `timeoutMs`. */
+/** How much longer a standby whose primary answers gets to stream before its step fails. */
+const STANDBY_STREAM_TIMEOUT_MS = 45_000;
+
+/** The primary's current timeline (pg_control; a promotion's CHECKPOINT puts the new one there). */
+async function primaryTimeline(i: PostgresServerInputs): Promise<number | undefined> {
+  try {
+    return await withClient(client(i.primaryPort ?? 0, PG_SUPERUSER, i.superuserPassword, "postgres"), async (c) => {
+      const r = await c.query<{ tli: number }>("SELECT timeline_id AS tli FROM pg_control_checkpoint()");
+      return r.rows[0]?.tli;
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the standby's walreceiver streams the primary's current timeline; false when it does
+ * not within `timeoutMs`. The timeline matters: a standby that replayed past a new primary's switch
+ * point still connects and streams the old timeline's WAL up to that point, so `status` alone reads
+ * `streaming` for a moment between its "forked off ... before current recovery point" retries.
+ */
 async function waitStreaming(i: PostgresServerInputs, timeoutMs = 15_000): Promise<boolean> {
   return waitFor(async () => {
     try {
-      return await withClient(client(i.port, PG_SUPERUSER, i.superuserPassword, "postgres"), async (c) => {
-        const r = await c.query("SELECT status FROM pg_stat_wal_receiver");
-        return (r.rows[0] as { status?: string } | undefined)?.status === "streaming";
+      const receiver = await withClient(client(i.port, PG_SUPERUSER, i.superuserPassword, "postgres"), async (c) => {
+        const r = await c.query<{ status: string; tli: number | null }>("SELECT status, received_tli AS tli FROM pg_stat_wal_receiver");
+        return r.rows[0];
       });
+      if (receiver?.status !== "streaming") return false;
+      const want = await primaryTimeline(i);
+      return want === undefined || (receiver.tli ?? 0) >= want;
     } catch {
       return false;
     }
@@ -404,11 +427,17 @@ async function ensure(i: PostgresServerInputs, olds?: PostgresServerInputs): Pro
     await bootstrapPrimary(i);
   } else {
     const repointed = olds !== undefined && (olds.primaryPort !== i.primaryPort || olds.role !== "standby");
-    const streaming = repointed ? await followsNewPrimary(i, logOffset) : await waitStreaming(i);
+    let streaming = repointed ? await followsNewPrimary(i, logOffset) : await waitStreaming(i);
     if (!streaming && repointed && !fresh && standbyData && (await portOpen(i.primaryPort ?? 0))) {
       await reseed(i, `it did not stream from the new primary within 10 s (it may have replayed past its timeline switch)\n${tail(f.logFile, 600)}`);
       await applyConfig(i, writeConfig(i));
-      await waitStreaming(i);
+      streaming = await waitStreaming(i);
+    }
+    // A standby whose primary answers must stream before the step may say it is done: on a busy
+    // machine a fresh copy can take longer than the waits above, and a step that succeeded over a
+    // standby that never streams would hide a broken replica until the next failover.
+    if (!streaming && (await portOpen(i.primaryPort ?? 0)) && !(await waitStreaming(i, STANDBY_STREAM_TIMEOUT_MS))) {
+      throw new Error(`the standby of ${i.region} does not stream from its primary on port ${String(i.primaryPort)} (which answers) after ${String(STANDBY_STREAM_TIMEOUT_MS / 1000)} s more: ${tail(f.logFile, 800)}`);
     }
   }
   const after = await state(i);

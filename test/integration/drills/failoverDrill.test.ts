@@ -92,6 +92,26 @@ async function streamingFrom(primary: string): Promise<Record<string, string>> {
   return Object.fromEntries(rows.map((r) => [r.application_name, r.state]));
 }
 
+/**
+ * Polls until both standbys stream from `primary`. On timeout it returns what each standby says
+ * (walreceiver status and the end of its server log) so the failed assertion shows why.
+ */
+async function standbysStream(primary: string, standbys: string[], timeoutMs: number): Promise<Record<string, string> | { notStreaming: Record<string, string>; standbys: Record<string, unknown> }> {
+  const ok = await poll(async () => {
+    const st = await streamingFrom(primary);
+    return standbys.every((r) => st[r] === "streaming") ? st : undefined;
+  }, timeoutMs, 200);
+  if (ok) return ok;
+  const report: Record<string, unknown> = {};
+  for (const r of standbys) {
+    const o = await out(r);
+    const receiver = await pgQuery(o, "monitor", "SELECT status, sender_port, received_tli, flushed_lsn::text FROM pg_stat_wal_receiver", [], "postgres").catch((e: unknown) => String(e));
+    const logFile = o["postgresLogFile"]?.value as string;
+    report[r] = { receiver, log: fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").slice(-1500) : "(no log)" };
+  }
+  return { notStreaming: await streamingFrom(primary), standbys: report };
+}
+
 beforeAll(async () => {
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-drill-"));
   fs.chmodSync(stateDir, 0o755); // PostgreSQL runs as `postgres` and must reach its data dir below.
@@ -203,10 +223,7 @@ describe("drills as API operations on the local target", () => {
     expect(await inRecovery(EU)).toBe(false);
     expect(await inRecovery(AP)).toBe(true);
     expect(await inRecovery(US)).toBe(true);
-    expect(await poll(async () => {
-      const st = await streamingFrom(EU);
-      return st[AP] === "streaming" && st[US] === "streaming" ? st : undefined;
-    }, 15_000, 200)).toEqual({ [AP]: "streaming", [US]: "streaming" });
+    expect(await standbysStream(EU, [AP, US], 15_000)).toEqual({ [AP]: "streaming", [US]: "streaming" });
     const euOut = await out(EU);
     expect({ role: euOut["role"]?.value, primaryRegion: (await out(AP))["primaryRegion"]?.value }).toEqual({ role: "primary", primaryRegion: EU });
     // Redis: eu-west-1 is the master every Sentinel names; ap-south-1 replicates from it.
@@ -282,10 +299,7 @@ describe("drills as API operations on the local target", () => {
     expect(log.find((e) => e.kind === "failover.forced")?.message).toContain(`${AP} is behind ${EU}`);
     expect(log.some((e) => e.kind === "failover.fence" && e.message.startsWith(`fenced ${EU}: default_transaction_read_only on`))).toBe(true);
     expect(await inRecovery(AP)).toBe(false);
-    expect(await poll(async () => {
-      const st = await streamingFrom(AP);
-      return st[EU] === "streaming" && st[US] === "streaming" ? st : undefined;
-    }, 20_000, 200)).toEqual({ [EU]: "streaming", [US]: "streaming" });
+    expect(await standbysStream(AP, [EU, US], 20_000)).toEqual({ [EU]: "streaming", [US]: "streaming" });
     await new Promise((r) => setTimeout(r, 2500));
     const v = await submit("POST", "/fleet/validate");
     expect({ status: v.status, error: v.error }).toEqual({ status: "succeeded", error: undefined });

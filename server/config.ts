@@ -18,6 +18,8 @@ export interface ServiceConfig {
   maxParallel: number;
   /** Start `up` steps early while their dependencies finish (docs/performance.md). */
   earlyStart: boolean;
+  /** Niceness of the engine host and everything it starts (0: same priority as the API). */
+  engineNice: number;
   defaultProvider: Provider;
   backendUrl: string;
   /** Passphrase given directly (env), if any. */
@@ -49,6 +51,7 @@ const envSchema = z.object({
   ARAGORA_API_TOKENS: z.string().default(""),
   ARAGORA_MAX_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
   ARAGORA_EARLY_START: z.enum(["true", "false"], { message: 'must be "true" or "false"' }).default("true"),
+  ARAGORA_ENGINE_NICE: z.coerce.number().int().min(0).max(19).default(10),
   ARAGORA_DEFAULT_PROVIDER: z.enum(PROVIDERS).default("local"),
   PULUMI_BACKEND_URL: z.string().min(1).optional(),
   PULUMI_CONFIG_PASSPHRASE: z.string().optional(),
@@ -88,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     apiTokens: e.ARAGORA_API_TOKENS.trim(),
     maxParallel: e.ARAGORA_MAX_PARALLEL,
     earlyStart: e.ARAGORA_EARLY_START === "true",
+    engineNice: e.ARAGORA_ENGINE_NICE,
     defaultProvider: e.ARAGORA_DEFAULT_PROVIDER,
     backendUrl: e.PULUMI_BACKEND_URL ?? `file://${path.join(stateDir, "backend")}`,
     passphrase: e.PULUMI_CONFIG_PASSPHRASE,

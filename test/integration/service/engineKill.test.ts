@@ -6,6 +6,7 @@
  * provider started by the dead engine may keep running, and `POST /operations/{id}/retry` must
  * clear the stack lock and pending operations the dead CLI left and bring the region up.
  */
+import * as fs from "node:fs";
 import { Client } from "pg";
 import { alive } from "../local/helpers";
 import {
@@ -43,6 +44,16 @@ async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeou
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A process's niceness (field 19 of /proc/<pid>/stat); undefined once it is gone. */
+function niceOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+  } catch {
+    return undefined;
   }
 }
 
@@ -88,6 +99,10 @@ describe("engine process killed mid-up", () => {
     // Everything the CLI started (the dynamic provider and its wrapper) before it dies.
     const engineChildren = descendants(cli.pid);
     figures["engineChildren"] = engineChildren.map((p) => p.argv.slice(0, 2).map((a) => a.split("/").pop()).join(" "));
+    // ARAGORA_ENGINE_NICE (default 10): the engine and what it starts yield the cores to the API.
+    const childNices = engineChildren.map((p) => niceOf(p.pid)).filter((n): n is number => n !== undefined);
+    expect(childNices.length).toBeGreaterThan(0);
+    expect({ service: niceOf(servicePid), cli: niceOf(cli.pid), children: [...new Set(childNices)] }).toEqual({ service: 0, cli: 10, children: [10] });
     process.kill(cli.pid, "SIGKILL");
     const killedAt = Date.now();
 

@@ -1,0 +1,16 @@
+import { loadConfig } from "../../../server/config";
+
+describe("ARAGORA_ENGINE_NICE", () => {
+  test("when it is unset or empty, then the engine host runs at niceness 10", () => {
+    expect(loadConfig({ ARAGORA_STATE_DIR: "x" }).engineNice).toBe(10);
+    expect(loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_NICE: "" }).engineNice).toBe(10);
+  });
+
+  test.each([["0", 0], ["19", 19], ["5", 5]])("when it is %s, then engineNice is %d", (raw, want) => {
+    expect(loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_NICE: raw }).engineNice).toBe(want);
+  });
+
+  test.each([["20", "Too big"], ["-1", "Too small"], ["2.5", "expected int"], ["low", "expected number"]])("when it is %s, then loading fails naming the variable", (raw, reason) => {
+    expect(() => loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_NICE: raw })).toThrow(new RegExp(`ARAGORA_ENGINE_NICE: .*${reason}`, "i"));
+  });
+});

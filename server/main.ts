@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     ...(bin !== undefined ? { pulumiBinDir: bin } : {}),
     env: engineEnv,
     projectDir: projectDir(),
-  }, { nice: config.engineNice });
+  }, { nice: config.engineNice, maxHosts: config.maxParallel });
   const drills = createLocalDrills({ outputs: (stack) => runner.outputs(stack), cutoffAgeSeconds: cutoffAgeSeconds() });
   const service = await startService(config, {
     runner,

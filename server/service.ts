@@ -84,7 +84,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
       ...pulumiBin(),
       env: engineEnv,
       projectDir: projectDir(),
-    }, { nice: config.engineNice });
+    }, { nice: config.engineNice, maxHosts: config.maxParallel });
   const domain = o.domain ?? createFleetDomain();
   const bus = new EventBus();
   const orchestrator = new Orchestrator({

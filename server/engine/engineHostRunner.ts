@@ -13,9 +13,12 @@
  * dynamic resource never got past its first registration there.
  *
  * A function cannot cross processes, so the host rebuilds each step's program from the request's
- * `source` (the fleet state the step applies) with the same fleet domain the service uses. The host
+ * `source` (the fleet state the step applies) with the same fleet domain the service uses. A host
  * exits when the service does (its IPC channel closes); the CLI and plugin processes are its
  * children, in the service's process group.
+ *
+ * Steps that run at the same time run in hosts of their own (a pool of up to ARAGORA_MAX_PARALLEL
+ * hosts; EngineHostRunner says why), and a host that dies is replaced by the next call.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import * as os from "node:os";
@@ -34,36 +37,50 @@ import {
   type StepResult,
 } from "./stackRunner";
 import type { ToHost, FromHost, WireError } from "./engineHost";
+import { killOrphanedPlugins } from "./orphans";
 
 interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
   onEvent?: ((e: EngineEvent) => void) | undefined;
+  /** The stack the call works on (routing: calls on one stack share a host while any is open). */
+  stack?: string | undefined;
+  /** A step (up, preview, refresh, destroy): one per host at a time when hosts are to spare. */
+  run: boolean;
 }
 
 export interface EngineHostOptions {
   /**
-   * Niceness of the engine host (0-19). Its children (the CLI, the plugins, and on the local target
-   * the processes they start) inherit it, so while an operation runs the API answers first: on a
-   * 2-core machine the engines otherwise take the cores from under `GET /regions`.
+   * Niceness of the engine hosts (0-19). Their children (the CLI, the plugins, and on the local
+   * target the processes they start) inherit it, so while an operation runs the API answers first:
+   * on a 2-core machine the engines otherwise take the cores from under `GET /regions`.
    */
   nice?: number | undefined;
+  /** Most engine host processes at once (the service passes ARAGORA_MAX_PARALLEL). Default 4. */
+  maxHosts?: number | undefined;
+  /** A host beyond the first that ran nothing for this long exits. Default 60 s. */
+  idleMs?: number | undefined;
 }
 
-export function createEngineHostRunner(options: AutomationRunnerOptions, host: EngineHostOptions = {}): StackRunner & { close(): Promise<void> } {
+export function createEngineHostRunner(options: AutomationRunnerOptions, host: EngineHostOptions = {}): StackRunner & { close(): Promise<void>; hostPids(): number[] } {
   return new EngineHostRunner(options, host);
 }
 
-class EngineHostRunner implements StackRunner {
-  private readonly host: ChildProcess;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private dead: Error | undefined;
+/**
+ * One engine host process and the calls it has open.
+ */
+class EngineHost {
+  readonly proc: ChildProcess;
+  readonly pending = new Map<number, Pending>();
+  dead: Error | undefined;
+  /** Closing (retired or the service stops): takes no new calls. */
+  closing = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(options: AutomationRunnerOptions, hostOptions: EngineHostOptions) {
+  constructor(options: AutomationRunnerOptions, hostOptions: EngineHostOptions, private readonly onGone: (host: EngineHost) => void) {
     const ts = __filename.endsWith(".ts");
     const file = path.join(__dirname, ts ? "engineHost.ts" : "engineHost.js");
-    this.host = fork(file, [], {
+    this.proc = fork(file, [], {
       // From TypeScript sources (tests, ts-node): the host compiles them the same way.
       execArgv: ts ? ["-r", require.resolve("ts-node/register/transpile-only")] : [],
       env: { ...process.env, ARAGORA_ENGINE_HOST: "1" },
@@ -71,25 +88,132 @@ class EngineHostRunner implements StackRunner {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     // Before the first message: nothing the host starts can run at the API's priority.
-    if (hostOptions.nice !== undefined && hostOptions.nice > 0 && this.host.pid !== undefined) {
+    if (hostOptions.nice !== undefined && hostOptions.nice > 0 && this.proc.pid !== undefined) {
       try {
-        os.setPriority(this.host.pid, hostOptions.nice);
+        os.setPriority(this.proc.pid, hostOptions.nice);
       } catch {
         /* not permitted (a hardened sandbox): the host keeps the service's priority */
       }
     }
-    this.host.send({ type: "init", id: 0, options } satisfies ToHost);
-    this.host.unref();
-    this.host.channel?.unref();
-    this.host.on("message", (m: FromHost) => {
+    this.proc.send({ type: "init", id: 0, options } satisfies ToHost);
+    this.proc.unref();
+    this.proc.channel?.unref();
+    this.proc.on("message", (m: FromHost) => {
       this.onMessage(m);
     });
-    this.host.on("error", (err) => {
+    this.proc.on("error", (err) => {
       this.fail(err);
     });
-    this.host.on("exit", (code, signal) => {
-      this.fail(new Error(`the engine host exited (${signal ?? `code ${String(code)}`})`));
+    this.proc.on("exit", (code, signal) => {
+      this.fail(new EngineHostExitError(signal ?? `code ${String(code)}`));
     });
+  }
+
+  /** Steps open on this host. */
+  runs(): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (p.run) n++;
+    return n;
+  }
+
+  hasStack(stack: string): boolean {
+    for (const p of this.pending.values()) if (p.stack === stack) return true;
+    return false;
+  }
+
+  send<T>(message: ToHost, call: Omit<Pending, "resolve" | "reject">): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
+    if (this.closing) return Promise.reject(new Error("the engine host is closing"));
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(message.id, { resolve, reject, ...call });
+      this.proc.ref();
+      this.proc.channel?.ref();
+      this.post(message);
+    });
+  }
+
+  post(message: ToHost): void {
+    if (!this.dead && this.proc.connected) this.proc.send(message);
+  }
+
+  /** Exits once idle for `ms` (the pool keeps its first host). */
+  retireWhenIdle(ms: number): void {
+    if (this.pending.size > 0 || this.dead || this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.pending.size === 0 && !this.dead) void this.close();
+    }, ms);
+    this.idleTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    const proc = this.proc;
+    this.closing = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    // Keep this process alive until the host is gone: the handle and channel are unref'd so an
+    // idle host never holds the service up, but a stop must not end before the host does.
+    proc.ref();
+    const gone = new Promise<boolean>((resolve) => proc.once("exit", () => { resolve(true); }));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => { resolve(false); }, 5000)));
+    if (proc.connected) proc.disconnect();
+    const exited = await Promise.race([gone, late]);
+    clearTimeout(timer);
+    if (!exited) proc.kill("SIGKILL");
+  }
+
+  private onMessage(m: FromHost): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (m.type === "event") {
+      p.onEvent?.(m.event);
+      return;
+    }
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) {
+      this.proc.unref();
+      this.proc.channel?.unref();
+    }
+    if (m.type === "result") p.resolve(m.value);
+    else p.reject(toError(m.error));
+    this.onGone(this);
+  }
+
+  private fail(err: Error): void {
+    if (this.dead) return;
+    this.dead = err;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.onGone(this);
+  }
+}
+
+/**
+ * A pool of engine hosts: each step runs in a host of its own while hosts are to spare (up to
+ * `maxHosts`), and every call on a stack goes to the host that already has a call on that stack
+ * open (the host's engine adapter queues calls per stack).
+ *
+ * Why one host per running step: the Automation API's inline-program server registers
+ * process-wide `unhandledRejection` handlers for each run, so a run that tears down while another
+ * starts in the same process can hand it a stray rejection (`Resource monitor is terminating`);
+ * and a host that dies (crash, OOM kill) takes only its own steps with it: the next call starts a
+ * new host.
+ */
+class EngineHostRunner implements StackRunner {
+  private readonly hosts: EngineHost[] = [];
+  private nextId = 1;
+  private closing = false;
+  private readonly maxHosts: number;
+  private readonly idleMs: number;
+
+  constructor(private readonly options: AutomationRunnerOptions, private readonly hostOptions: EngineHostOptions) {
+    this.maxHosts = Math.max(1, hostOptions.maxHosts ?? 4);
+    this.idleMs = hostOptions.idleMs ?? 60_000;
+    this.spawn(); // booted before the first operation
   }
 
   up(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
@@ -105,28 +229,23 @@ class EngineHostRunner implements StackRunner {
     return this.run("destroy", req, opts);
   }
   outputs(stack: string): Promise<StackOutputs | undefined> {
-    return this.call<StackOutputs | undefined>({ type: "outputs", id: 0, stack });
+    return this.call<StackOutputs | undefined>({ type: "outputs", id: 0, stack }, stack);
   }
   recover(stack: string): Promise<void> {
-    return this.call<undefined>({ type: "recover", id: 0, stack });
+    return this.call<undefined>({ type: "recover", id: 0, stack }, stack);
   }
   listStacks(): Promise<string[]> {
-    return this.call<string[]>({ type: "listStacks", id: 0 });
+    return this.call<string[]>({ type: "listStacks", id: 0 }, undefined);
+  }
+
+  /** The live engine host processes (tests and diagnostics). */
+  hostPids(): number[] {
+    return this.hosts.filter((h) => !h.dead && !h.closing && h.proc.pid !== undefined).map((h) => h.proc.pid as number);
   }
 
   async close(): Promise<void> {
-    const proc = this.host;
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    // Keep this process alive until the host is gone: the handle and channel are unref'd so an
-    // idle host never holds the service up, but a stop must not end before the host does.
-    proc.ref();
-    const gone = new Promise<boolean>((resolve) => proc.once("exit", () => { resolve(true); }));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => { resolve(false); }, 5000)));
-    if (proc.connected) proc.disconnect();
-    const exited = await Promise.race([gone, late]);
-    clearTimeout(timer);
-    if (!exited) proc.kill("SIGKILL");
+    this.closing = true;
+    await Promise.all(this.hosts.map((h) => h.close()));
   }
 
   private run(action: StepAction, req: StackRunRequest, opts: RunOptions = {}): Promise<StepResult> {
@@ -135,50 +254,85 @@ class EngineHostRunner implements StackRunner {
     }
     const { signal, ready } = opts;
     if (signal?.aborted) return Promise.reject(new StepCancelledError(req.stack, action));
+    const host = this.pick(req.stack, true);
     const id = this.nextId++;
-    const result = this.send<StepResult>({ type: "run", id, action, stack: req.stack, state: req.source.state, early: ready !== undefined }, opts.onEvent);
-    signal?.addEventListener("abort", () => { this.post({ type: "abort", id }); }, { once: true });
+    const result = host
+      .send<StepResult>({ type: "run", id, action, stack: req.stack, state: req.source.state, early: ready !== undefined }, { onEvent: opts.onEvent, stack: req.stack, run: true })
+      .catch((err: unknown) => {
+        if (!(err instanceof EngineHostExitError)) throw err;
+        return this.afterHostDeath(action, req.stack, err);
+      });
+    signal?.addEventListener("abort", () => { host.post({ type: "abort", id }); }, { once: true });
     ready?.then(
-      () => { this.post({ type: "ready", id }); },
-      (err: unknown) => { this.post({ type: "notReady", id, message: err instanceof Error ? err.message : String(err) }); },
+      () => { host.post({ type: "ready", id }); },
+      (err: unknown) => { host.post({ type: "notReady", id, message: err instanceof Error ? err.message : String(err) }); },
     );
     return result;
   }
 
-  private call<T>(message: ToHost): Promise<T> {
-    return this.send<T>({ ...message, id: this.nextId++ });
+  /**
+   * The host died under a step (crash, OOM kill, SIGKILL): its CLI may still be running the update
+   * with the stack locked, and its plugins idle on. Stop them, clear the lock and the pending
+   * operations on another host (as recover() does at startup), then fail the step saying so.
+   */
+  private async afterHostDeath(action: StepAction, stack: string, err: EngineHostExitError): Promise<never> {
+    // The service is stopping: the hosts were told to cancel their runs; startup recovery clears what is left.
+    if (this.closing) throw err;
+    killOrphanedPlugins(path.join(this.options.stateDir, "workspaces", stack), true);
+    const cleared = await this.recover(stack).then(() => true, () => false);
+    const after = cleared
+      ? "its engine was stopped and its stack lock and pending operations were cleared, so the step can be retried"
+      : "clearing its stack lock failed; a restart of the service clears it";
+    throw new StepFailedError(stack, action, `${action} of stack ${stack} failed: the engine host process running it exited (${err.how}) before it finished; ${after}`);
   }
 
-  private send<T>(message: ToHost, onEvent?: (e: EngineEvent) => void): Promise<T> {
-    if (this.dead) return Promise.reject(this.dead);
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(message.id, { resolve: resolve, reject, onEvent });
-      this.host.ref();
-      this.post(message);
+  private call<T>(message: ToHost, stack: string | undefined): Promise<T> {
+    return this.pick(stack, false).send<T>({ ...message, id: this.nextId++ }, { stack, run: false });
+  }
+
+  /**
+   * The host for a call: the one with a call on the same stack open; for a step, else an idle
+   * host, else a new one while under `maxHosts`, else the least busy; for a short read, the least
+   * busy host.
+   */
+  private pick(stack: string | undefined, run: boolean): EngineHost {
+    if (this.closing) throw new Error("the engine is shutting down");
+    const live = this.hosts.filter((h) => !h.dead && !h.closing);
+    const same = stack === undefined ? undefined : live.find((h) => h.hasStack(stack));
+    if (same) return same;
+    if (run) {
+      const idle = live.find((h) => h.runs() === 0);
+      if (idle) return idle;
+      if (live.length < this.maxHosts) return this.spawn();
+    }
+    const least = [...live].sort((a, b) => a.runs() - b.runs())[0];
+    return least ?? this.spawn();
+  }
+
+  private spawn(): EngineHost {
+    const host = new EngineHost(this.options, this.hostOptions, (h) => {
+      this.settled(h);
     });
+    this.hosts.push(host);
+    return host;
   }
 
-  private post(message: ToHost): void {
-    if (!this.dead && this.host.connected) this.host.send(message);
-  }
-
-  private onMessage(m: FromHost): void {
-    const p = this.pending.get(m.id);
-    if (!p) return;
-    if (m.type === "event") {
-      p.onEvent?.(m.event);
+  /** After a call ended or a host died: forget dead hosts, let spare idle ones retire. */
+  private settled(host: EngineHost): void {
+    if (host.dead) {
+      const i = this.hosts.indexOf(host);
+      if (i >= 0) this.hosts.splice(i, 1);
       return;
     }
-    this.pending.delete(m.id);
-    if (this.pending.size === 0) this.host.channel?.unref();
-    if (m.type === "result") p.resolve(m.value);
-    else p.reject(toError(m.error));
+    if (this.hosts[0] !== host) host.retireWhenIdle(this.idleMs);
   }
+}
 
-  private fail(err: Error): void {
-    this.dead = err;
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+/** An engine host process ended while calls were open on it. */
+class EngineHostExitError extends Error {
+  constructor(readonly how: string) {
+    super(`the engine host exited (${how})`);
+    this.name = "EngineHostExitError";
   }
 }
 

@@ -9,9 +9,11 @@
 import * as fs from "node:fs";
 
 const PLUGIN = /pulumi-resource-|[/\\]dynamic-provider[/\\]/;
+/** The CLI itself (`…/pulumi up …`), for a dead engine host's orphans. */
+const CLI = /(^|[/\\])pulumi$/;
 
-/** Pids of plugin processes whose working directory is `workDir`. */
-export function pluginsIn(workDir: string): number[] {
+/** Pids of plugin processes (and with `cli`, CLI processes) whose working directory is `workDir`. */
+export function pluginsIn(workDir: string, cli = false): number[] {
   let entries: string[];
   try {
     workDir = fs.realpathSync(workDir); // /proc/<pid>/cwd is the resolved path
@@ -25,7 +27,7 @@ export function pluginsIn(workDir: string): number[] {
     try {
       if (fs.readlinkSync(`/proc/${d}/cwd`) !== workDir) continue;
       const argv = fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
-      if (argv.some((a) => PLUGIN.test(a))) out.push(Number(d));
+      if (argv.some((a) => PLUGIN.test(a)) || (cli && CLI.test(argv[0] ?? ""))) out.push(Number(d));
     } catch {
       /* gone, or not ours to read */
     }
@@ -33,9 +35,12 @@ export function pluginsIn(workDir: string): number[] {
   return out;
 }
 
-/** SIGKILLs the plugins a dead engine left in `workDir`; returns how many there were. */
-export function killOrphanedPlugins(workDir: string): number {
-  const pids = pluginsIn(workDir);
+/**
+ * SIGKILLs the plugins a dead engine left in `workDir` (with `cli`, the CLI too: an engine host
+ * that died leaves its CLI running the update); returns how many there were.
+ */
+export function killOrphanedPlugins(workDir: string, cli = false): number {
+  const pids = pluginsIn(workDir, cli);
   for (const pid of pids) {
     try {
       process.kill(pid, "SIGKILL");

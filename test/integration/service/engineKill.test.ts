@@ -4,7 +4,9 @@
  * SIGKILL (the service itself keeps running). The step must fail promptly with a message saying
  * the engine process died, the operation must be `failed` with nothing secret in it, no dynamic
  * provider started by the dead engine may keep running, and `POST /operations/{id}/retry` must
- * clear the stack lock and pending operations the dead CLI left and bring the region up.
+ * clear the stack lock and pending operations the dead CLI left and bring the region up. Then the
+ * same for the engine host process itself (the parent of the running CLI): the step fails saying
+ * so, its orphaned engine is stopped, and the retry runs on a new host.
  */
 import * as fs from "node:fs";
 import { Client } from "pg";
@@ -169,5 +171,45 @@ describe("engine process killed mid-up", () => {
     figures["secretNeedles"] = secrets.length;
     expect(secrets.length).toBeGreaterThan(0);
     for (const s of secrets) expect(failedMessage).not.toContain(s);
+  });
+
+  test("when the engine host process itself dies mid-up, then the step fails saying so, the engine it ran is stopped, and a retry runs on a new host", async () => {
+    const servicePid = svc!.child.pid!;
+    const res = await api("POST", "/fleet/apply", { token: "operator", body: { regions: [{ name: REGION, primary: true, app: { replicas: 2 } }] } });
+    expect(res.status).toBe(202);
+    const id = res.body.operation.id as string;
+    const cli = await until(async () => {
+      const op = (await api("GET", `/operations/${id}`, { token: "viewer" })).body;
+      if (!["queued", "running"].includes(op.status)) throw new Error(`the operation ended before the kill: ${JSON.stringify(op)}`);
+      if (op.steps?.[0]?.status !== "running") return undefined;
+      const events = await storedEvents(base, id, 500);
+      if (!events.some((e) => e.event === "resourcePre")) return undefined;
+      return descendants(servicePid).find((p) => isPulumiUp(p.argv));
+    }, 300_000, "the update to be under way", 200);
+    const host = descendants(servicePid).find((p) => p.pid === cli.ppid);
+    expect(host?.argv.some((a) => /engineHost\.(ts|js)$/.test(a))).toBe(true);
+    const engine = [cli, ...descendants(cli.pid)];
+    process.kill(cli.ppid, "SIGKILL");
+    const killedAt = Date.now();
+
+    const op = await waitForOperation(api, id, 120_000);
+    figures["hostKillToFailedMs"] = Date.now() - killedAt;
+    expect(op.status).toBe("failed");
+    const step = op.steps.find((x: any) => x.id === `up:${REGION}`);
+    figures["hostKillMessage"] = step.error.message;
+    expect(step.error.message).toBe(`up of stack ${REGION} failed: the engine host process running it exited (SIGKILL) before it finished; its engine was stopped and its stack lock and pending operations were cleared, so the step can be retried`);
+    // The orphaned CLI and its plugins are gone, and the service runs on.
+    expect(engine.map((p) => p.pid).filter(alive)).toEqual([]);
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+
+    const retry = await api("POST", `/operations/${id}/retry`, { token: "operator" });
+    expect(retry.status).toBe(202);
+    const again = await waitForOperation(api, id, 600_000);
+    expect({ status: again.status, error: again.error }).toEqual({ status: "succeeded", error: undefined });
+    const outputs = await directRunner(env.stateDir).outputs(REGION);
+    expect((outputs!["appPorts"]?.value as number[]).length).toBe(2);
+    const hosts = descendants(servicePid).filter((p) => p.argv.some((a) => /engineHost\.(ts|js)$/.test(a))).map((p) => p.pid);
+    expect(hosts.length).toBeGreaterThan(0);
+    expect(hosts).not.toContain(cli.ppid);
   });
 });

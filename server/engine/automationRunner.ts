@@ -22,7 +22,10 @@ import {
   StackNotFoundError,
   Stack,
   type EngineEvent as PulumiEngineEvent,
+  type OutputMap,
+  type UpdateSummary,
 } from "@pulumi/pulumi/automation";
+import * as pulumi from "@pulumi/pulumi";
 import {
   StackBusyError,
   StepCancelledError,
@@ -117,8 +120,9 @@ class AutomationRunner implements StackRunner {
   }
 
   up(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
-    return this.step("up", req, opts, async (stack, common) => {
-      const res = await stack.up({ ...common });
+    const capture = new RunCapture();
+    return this.step("up", { ...req, program: capture.wrap(req.program) }, opts, async (stack, common) => {
+      const res = await capture.around(stack, () => stack.up({ ...common, onEvent: capture.tap(common.onEvent) }));
       return { summary: countChanges(res.summary.resourceChanges), outputs: mapOutputs(res.outputs) };
     });
   }
@@ -131,8 +135,9 @@ class AutomationRunner implements StackRunner {
   }
 
   refresh(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
+    const capture = new RunCapture();
     return this.step("refresh", req, opts, async (stack, common) => {
-      const res = await stack.refresh({ ...common });
+      const res = await capture.around(stack, () => stack.refresh({ ...common, onEvent: capture.tap(common.onEvent) }));
       return { summary: countChanges(res.summary.resourceChanges), outputs: undefined };
     });
   }
@@ -142,8 +147,9 @@ class AutomationRunner implements StackRunner {
     if (!exists) {
       return { action: "destroy", stack: req.stack, summary: {}, outputs: {}, changes: [], durationMs: 0 };
     }
+    const capture = new RunCapture();
     return this.step("destroy", req, opts, async (stack, common) => {
-      const res = await stack.destroy({ ...common, remove: true });
+      const res = await capture.around(stack, () => stack.destroy({ ...common, onEvent: capture.tap(common.onEvent), remove: true }));
       return { summary: countChanges(res.summary.resourceChanges), outputs: {} };
     });
   }
@@ -380,6 +386,76 @@ async function setConfig(stack: Stack, config: StackConfig): Promise<void> {
   const stale = Object.keys(current).filter((k) => !(k in config));
   if (stale.length > 0) await stack.removeAllConfig(stale);
   if (wanted.length > 0) await stack.setAllConfig(Object.fromEntries(wanted.map(([k, v]) => [k, { value: v.value, secret: v.secret ?? false }])));
+}
+
+/**
+ * What a run tells about itself, so the SDK need not ask the CLI afterwards.
+ *
+ * After every update the SDK's `Stack.up` reads the stack's outputs (`pulumi stack output`, twice:
+ * masked and with secrets, to learn which are secret) and its last history entry (`pulumi stack
+ * history`) for the change counts; refresh and destroy read the history entry too. Those are CLI
+ * processes of 0.2-0.5 s of CPU each, on every step's critical path. Here the program itself hands
+ * over its outputs (the inline program runs in this process: the values and whether each is
+ * secret, taken from the same Outputs the engine registers), and the engine's summary event gives
+ * the counts. For the duration of the run the stack's `outputs` and `info` answer from these; when
+ * either is missing (a program that returned nothing, a run without a summary) they fall back to
+ * the SDK's CLI calls.
+ */
+class RunCapture {
+  private outputs: OutputMap | undefined;
+  private changes: Record<string, number> | undefined;
+
+  wrap(program: StackRunRequest["program"]): StackRunRequest["program"] {
+    return async () => {
+      const out: unknown = await program();
+      if (out !== null && typeof out === "object") this.outputs = await resolveOutputs(out as Record<string, unknown>);
+      return out as Awaited<ReturnType<StackRunRequest["program"]>>;
+    };
+  }
+
+  /** `onEvent`, noting the engine's summary on the way. */
+  tap(onEvent: (e: PulumiEngineEvent) => void): (e: PulumiEngineEvent) => void {
+    return (e) => {
+      if (e.summaryEvent) this.changes = { ...e.summaryEvent.resourceChanges };
+      onEvent(e);
+    };
+  }
+
+  async around<T>(stack: Stack, run: () => Promise<T>): Promise<T> {
+    const own = stack as unknown as { outputs: () => Promise<OutputMap>; info: (showSecrets?: boolean) => Promise<UpdateSummary | undefined> };
+    own.outputs = () => (this.outputs !== undefined ? Promise.resolve(this.outputs) : Stack.prototype.outputs.call(stack));
+    own.info = (showSecrets?: boolean) =>
+      this.changes !== undefined ? Promise.resolve({ resourceChanges: this.changes } as UpdateSummary) : Stack.prototype.info.call(stack, showSecrets);
+    try {
+      return await run();
+    } finally {
+      // The handle is kept for later steps: back to the SDK's own methods.
+      Reflect.deleteProperty(stack, "outputs");
+      Reflect.deleteProperty(stack, "info");
+    }
+  }
+}
+
+/**
+ * The program's outputs as `pulumi stack output --show-secrets --json` gives them: each top-level
+ * value resolved and made plain JSON, marked secret when its Output is.
+ */
+async function resolveOutputs(out: Record<string, unknown>): Promise<OutputMap | undefined> {
+  const entries = await Promise.all(
+    Object.entries(out).map(async ([key, v]) => {
+      // promise() and isKnown are the SDK's own (internal) accessors of an Output's value.
+      const o = pulumi.output(v) as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean> } & pulumi.Output<unknown>;
+      const [value, known, secret] = await Promise.all([o.promise(), o.isKnown, pulumi.isSecret(o)]);
+      return { key, value, known, secret };
+    }),
+  );
+  if (entries.some((e) => !e.known)) return undefined;
+  const map: OutputMap = {};
+  for (const e of entries) {
+    if (e.value === undefined) continue; // the CLI lists no undefined output
+    map[e.key] = { value: JSON.parse(JSON.stringify(e.value)) as unknown, secret: e.secret };
+  }
+  return map;
 }
 
 /** The program, run only once `ready` settles (the engine is already up and waiting on it). */

@@ -87,6 +87,8 @@ describe("the automation runner on a file backend", () => {
     expect(up.outputs["token"]?.secret).toBe(true);
     expect(events.some((e) => e.kind === "summary")).toBe(true);
     expect(JSON.stringify(events)).not.toContain("s3cr3t-token");
+    // The up's outputs come from the program itself (no CLI read-back): exactly what the CLI reads.
+    expect(up.outputs).toEqual(await runner.outputs("first"));
 
     // The config file sits in the shared stack config dir, with the secret encrypted.
     const cfgFile = fs.readFileSync(path.join(stateDir, "stacks", "Pulumi.first.yaml"), "utf8");
@@ -96,6 +98,7 @@ describe("the automation runner on a file backend", () => {
     // A second up with nothing changed changes nothing.
     const again = await runner.up(req);
     expect(again.summary).toEqual({ same: 2 });
+    expect(again.outputs).toEqual(up.outputs);
 
     // Drift: the file disappears behind the engine's back; refresh sees it.
     fs.rmSync(file);
@@ -131,6 +134,7 @@ describe("the automation runner on a file backend", () => {
     });
     expect(res.outputs["peerCidr"]).toEqual({ value: "10.0.0.0/16", secret: false });
     expect(res.outputs["peerPassword"]).toEqual({ value: "pw-123456", secret: true });
+    expect(res.outputs).toEqual(await runner.outputs("reader"));
     for (const stack of ["reader", "source"]) {
       await runner.destroy({ stack, program: async () => { await Promise.resolve(); }, config: {} });
     }

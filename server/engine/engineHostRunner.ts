@@ -254,6 +254,7 @@ class EngineHostRunner implements StackRunner {
     }
     const { signal, ready } = opts;
     if (signal?.aborted) return Promise.reject(new StepCancelledError(req.stack, action));
+    if (this.closing) return Promise.reject(new Error("the engine is shutting down"));
     const host = this.pick(req.stack, true);
     const id = this.nextId++;
     const result = host
@@ -287,6 +288,7 @@ class EngineHostRunner implements StackRunner {
   }
 
   private call<T>(message: ToHost, stack: string | undefined): Promise<T> {
+    if (this.closing) return Promise.reject(new Error("the engine is shutting down"));
     return this.pick(stack, false).send<T>({ ...message, id: this.nextId++ }, { stack, run: false });
   }
 
@@ -296,7 +298,6 @@ class EngineHostRunner implements StackRunner {
    * busy host.
    */
   private pick(stack: string | undefined, run: boolean): EngineHost {
-    if (this.closing) throw new Error("the engine is shutting down");
     const live = this.hosts.filter((h) => !h.dead && !h.closing);
     const same = stack === undefined ? undefined : live.find((h) => h.hasStack(stack));
     if (same) return same;

@@ -6,9 +6,7 @@
 import { loadConfig, prepareStateDir } from "./config";
 import { createLocalDrills } from "./drills";
 import { DEFAULT_CUTOFF_AGE_SECONDS } from "./drills/validate";
-import { createEngineHostRunner } from "./engine/engineHostRunner";
-import { findPulumiBinDir, projectDir } from "./engine/toolchain";
-import { startService } from "./service";
+import { createServiceRunner, startService } from "./service";
 
 /** ARAGORA_VALIDATE_CUTOFF_SECONDS: validate leaves out debates younger than this (default: the runbook's hour). */
 function cutoffAgeSeconds(): number {
@@ -23,16 +21,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   // The engine is built here so the drills (failover checks, validate, replication status) read
   // stack outputs through the same runner, and its per-stack queue, as the orchestrator.
-  const engineEnv = prepareStateDir(config);
-  const bin = findPulumiBinDir();
-  const runner = createEngineHostRunner({
-    stateDir: config.stateDir,
-    backendUrl: config.backendUrl,
-    ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : { passphraseFile: config.passphraseFile }),
-    ...(bin !== undefined ? { pulumiBinDir: bin } : {}),
-    env: engineEnv,
-    projectDir: projectDir(),
-  }, { nice: config.engineNice, maxHosts: config.maxParallel });
+  const runner = createServiceRunner(config, prepareStateDir(config));
   const drills = createLocalDrills({ outputs: (stack) => runner.outputs(stack), cutoffAgeSeconds: cutoffAgeSeconds() });
   const service = await startService(config, {
     runner,

@@ -57,9 +57,20 @@ function version(): string {
   }
 }
 
-function pulumiBin(): { pulumiBinDir?: string } {
+/**
+ * The engine as the service runs it: a pool of engine host processes over the configured backend,
+ * passphrase and state dir. `engineEnv` is what prepareStateDir returned.
+ */
+export function createServiceRunner(config: ServiceConfig, engineEnv: Record<string, string>): StackRunner & { close(): Promise<void> } {
   const dir = findPulumiBinDir();
-  return dir !== undefined ? { pulumiBinDir: dir } : {};
+  return createEngineHostRunner({
+    stateDir: config.stateDir,
+    backendUrl: config.backendUrl,
+    ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : { passphraseFile: config.passphraseFile }),
+    ...(dir !== undefined ? { pulumiBinDir: dir } : {}),
+    env: engineEnv,
+    projectDir: projectDir(),
+  }, { nice: config.engineNice, maxHosts: config.maxParallel });
 }
 
 export async function startService(config: ServiceConfig, o: ServiceOverrides = {}): Promise<RunningService> {
@@ -75,16 +86,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
   }
 
   const store = o.store ?? new SqliteStore(path.join(config.stateDir, "aragora.db"));
-  const runner =
-    o.runner ??
-    createEngineHostRunner({
-      stateDir: config.stateDir,
-      backendUrl: config.backendUrl,
-      ...(config.passphrase !== undefined ? { passphrase: config.passphrase } : { passphraseFile: config.passphraseFile }),
-      ...pulumiBin(),
-      env: engineEnv,
-      projectDir: projectDir(),
-    }, { nice: config.engineNice, maxHosts: config.maxParallel });
+  const runner = o.runner ?? createServiceRunner(config, engineEnv);
   const domain = o.domain ?? createFleetDomain();
   const bus = new EventBus();
   const orchestrator = new Orchestrator({

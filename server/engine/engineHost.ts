@@ -53,8 +53,9 @@ function serve(): void {
   const post = (m: FromHost): void => {
     send(m);
   };
-  const answer = (id: number, work: Promise<unknown>): void => {
-    work.then(
+  /** Runs `work` (a synchronous throw counts as its failure) and posts its result or error. */
+  const answer = (id: number, work: () => Promise<unknown>): void => {
+    Promise.resolve().then(work).then(
       (value) => { post({ type: "result", id, value }); },
       (err: unknown) => { post({ type: "error", id, error: toWire(err) }); },
     );
@@ -82,15 +83,16 @@ function serve(): void {
           ready = new Promise<void>((resolve, reject) => gates.set(m.id, { resolve, reject }));
           ready.catch(() => undefined); // the runner reports it if the program was waiting on it
         }
-        const work = (async () => {
-          const { program, config } = domain.stackProgram(m.stack, m.state);
-          const opts = { onEvent: (event: EngineEvent) => { post({ type: "event", id: m.id, event }); }, signal: abort.signal, ...(ready ? { ready } : {}) };
-          return engine()[m.action]({ stack: m.stack, program, config }, opts);
-        })();
-        answer(m.id, work.finally(() => {
-          aborts.delete(m.id);
-          gates.delete(m.id);
-        }));
+        answer(m.id, async () => {
+          try {
+            const { program, config } = domain.stackProgram(m.stack, m.state);
+            const opts = { onEvent: (event: EngineEvent) => { post({ type: "event", id: m.id, event }); }, signal: abort.signal, ...(ready ? { ready } : {}) };
+            return await engine()[m.action]({ stack: m.stack, program, config }, opts);
+          } finally {
+            aborts.delete(m.id);
+            gates.delete(m.id);
+          }
+        });
         break;
       }
       case "ready":
@@ -103,13 +105,13 @@ function serve(): void {
         aborts.get(m.id)?.abort(new Error("cancelled"));
         break;
       case "outputs":
-        answer(m.id, Promise.resolve().then(() => engine().outputs(m.stack)));
+        answer(m.id, () => engine().outputs(m.stack));
         break;
       case "recover":
-        answer(m.id, Promise.resolve().then(() => engine().recover(m.stack)));
+        answer(m.id, () => engine().recover(m.stack));
         break;
       case "listStacks":
-        answer(m.id, Promise.resolve().then(() => engine().listStacks()));
+        answer(m.id, () => engine().listStacks());
         break;
     }
   });

@@ -77,7 +77,7 @@ class EngineHost {
   closing = false;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(options: AutomationRunnerOptions, hostOptions: EngineHostOptions, private readonly onGone: (host: EngineHost) => void) {
+  constructor(options: AutomationRunnerOptions, hostOptions: EngineHostOptions, private readonly onSettled: (host: EngineHost) => void) {
     const ts = __filename.endsWith(".ts");
     const file = path.join(__dirname, ts ? "engineHost.ts" : "engineHost.js");
     this.proc = fork(file, [], {
@@ -179,7 +179,7 @@ class EngineHost {
     }
     if (m.type === "result") p.resolve(m.value);
     else p.reject(toError(m.error));
-    this.onGone(this);
+    this.onSettled(this);
   }
 
   private fail(err: Error): void {
@@ -188,7 +188,7 @@ class EngineHost {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
-    this.onGone(this);
+    this.onSettled(this);
   }
 }
 

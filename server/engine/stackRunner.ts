@@ -67,8 +67,8 @@ export interface StackRunRequest {
   config: StackConfig;
   /**
    * What `program` and `config` were built from (the fleet state of the step). A runner that runs
-   * the engine in another thread (engineHostRunner.ts) rebuilds the program there from it, since a
-   * function cannot cross threads.
+   * the engine in another process (engineHostRunner.ts) rebuilds the program there from it, since a
+   * function cannot cross processes.
    */
   source?: { state: FleetState };
 }
@@ -91,7 +91,7 @@ export interface StackRunner {
   recover(stack: string): Promise<void>;
   /** Names of the stacks that exist in the backend. */
   listStacks(): Promise<string[]>;
-  /** Releases what the runner holds (its worker thread), when it holds anything. */
+  /** Releases what the runner holds (its engine host processes), when it holds anything. */
   close?(): Promise<void>;
 }
 

@@ -61,6 +61,21 @@ function niceOf(pid: number): number | undefined {
 
 const isPulumiUp = (argv: string[]): boolean => (argv[0] ?? "").split("/").pop() === "pulumi" && argv.includes("up");
 
+/**
+ * The `pulumi up` CLI among the service's descendants, once the operation's first step runs and
+ * its engine has reported `resources` resources: the update is under way.
+ */
+function upUnderway(servicePid: number, opId: string, resources: number): Promise<{ pid: number; ppid: number; argv: string[] }> {
+  return until(async () => {
+    const op = (await api("GET", `/operations/${opId}`, { token: "viewer" })).body;
+    if (!["queued", "running"].includes(op.status)) throw new Error(`the operation ended before the kill: ${JSON.stringify(op)}\n${svc?.output().slice(-3000) ?? ""}`);
+    if (op.steps?.[0]?.status !== "running") return undefined;
+    const events = await storedEvents(base, opId, 500);
+    if (events.filter((e) => e.event === "resourcePre").length < resources) return undefined;
+    return descendants(servicePid).find((p) => isPulumiUp(p.argv));
+  }, 300_000, "the up to be under way with a pulumi up process", 200);
+}
+
 beforeAll(async () => {
   env = await testEnv(1);
   base = `http://127.0.0.1:${env.servicePort}`;
@@ -90,14 +105,7 @@ describe("engine process killed mid-up", () => {
     opId = res.body.operation.id;
 
     // Mid-up: the step runs, the engine has reported a few resources, and its CLI is a descendant of the service.
-    const cli = await until(async () => {
-      const op = (await api("GET", `/operations/${opId}`, { token: "viewer" })).body;
-      if (!["queued", "running"].includes(op.status)) throw new Error(`the operation ended before the kill: ${JSON.stringify(op)}\n${svc?.output().slice(-3000) ?? ""}`);
-      if (op.steps?.[0]?.status !== "running") return undefined;
-      const events = await storedEvents(base, opId, 500);
-      if (events.filter((e) => e.event === "resourcePre").length < 4) return undefined;
-      return descendants(servicePid).find((p) => isPulumiUp(p.argv));
-    }, 300_000, "the up to be under way with a pulumi up process", 200);
+    const cli = await upUnderway(servicePid, opId, 4);
     // Everything the CLI started (the dynamic provider and its wrapper) before it dies.
     const engineChildren = descendants(cli.pid);
     figures["engineChildren"] = engineChildren.map((p) => p.argv.slice(0, 2).map((a) => a.split("/").pop()).join(" "));
@@ -178,14 +186,7 @@ describe("engine process killed mid-up", () => {
     const res = await api("POST", "/fleet/apply", { token: "operator", body: { regions: [{ name: REGION, primary: true, app: { replicas: 2 } }] } });
     expect(res.status).toBe(202);
     const id = res.body.operation.id as string;
-    const cli = await until(async () => {
-      const op = (await api("GET", `/operations/${id}`, { token: "viewer" })).body;
-      if (!["queued", "running"].includes(op.status)) throw new Error(`the operation ended before the kill: ${JSON.stringify(op)}`);
-      if (op.steps?.[0]?.status !== "running") return undefined;
-      const events = await storedEvents(base, id, 500);
-      if (!events.some((e) => e.event === "resourcePre")) return undefined;
-      return descendants(servicePid).find((p) => isPulumiUp(p.argv));
-    }, 300_000, "the update to be under way", 200);
+    const cli = await upUnderway(servicePid, id, 1);
     const host = descendants(servicePid).find((p) => p.pid === cli.ppid);
     expect(host?.argv.some((a) => /engineHost\.(ts|js)$/.test(a))).toBe(true);
     const engine = [cli, ...descendants(cli.pid)];

@@ -53,9 +53,10 @@ describe("POST /fleet/apply with a fake engine", () => {
   });
 
   test("when the primary's engine has finished but its step still reads back outputs, then the replicas' programs wait for the step", async () => {
-    // Inline programs share the engine host's process-wide unhandled-rejection handlers: a program
-    // starting while another run tears down can inherit that run's stray rejection, so dependents
-    // run their programs only once the dependency's step is over.
+    // Dependents run their programs only once the dependency's step is over: when runs shared one
+    // process, a program starting while another run tore down could inherit its stray rejection
+    // (the Automation API's process-wide handlers), and since the engine adapter no longer reads
+    // outputs back after the summary, there is nothing left to overlap.
     h.runner.delayMs = 50;
     h.runner.afterSummaryMs = 300;
     const op = await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);

@@ -170,10 +170,12 @@ async function rollout(maxParallel: number, portBase: number, earlyStart = true)
     };
     const sum = steps.reduce((a, s) => a + (s.durationMs ?? 0), 0);
     const ownSum = steps.reduce((a, s) => a + dur(s.stack), 0);
-    const critical = dur("us-east-1") + Math.max(dur("eu-west-1"), dur("ap-south-1")) + dur("global");
+    const replicas = [dur("eu-west-1"), dur("ap-south-1")];
+    const critical = dur("us-east-1") + Math.max(...replicas) + dur("global");
     const peaks = svc.peaks();
     return {
       wallMs: wall, sumOfStepsMs: sum, sumOfOwnStepTimeMs: ownSum, criticalPathMs: critical, efficiency: round(critical / wall, 3),
+      primaryStepMs: dur("us-east-1"), replicaStepMaxMs: Math.max(...replicas), replicaStepMinMs: Math.min(...replicas), globalStepMs: dur("global"),
       machineCpuBusySec: round(busySec, 1), machineCpuUtilization: round(busySec / ((wall / 1000) * os.cpus().length), 2),
       serviceRssMb: peaks.serviceMb, engineRssMb: peaks.engineMb,
     };
@@ -345,7 +347,11 @@ async function main(): Promise<void> {
   if (p4) targets.push({ target: "rollout efficiency >= 0.85 (MAX_PARALLEL=4)", figure: String(p4["efficiency"]), met: (p4["efficiency"] ?? 0) >= 0.85 });
   if (p4 && p1) {
     const ratio = round((p4["wallMs"] ?? 0) / (p1["wallMs"] ?? 1), 3);
-    targets.push({ target: "parallel wall <= 0.6 x MAX_PARALLEL=1 wall", figure: String(ratio), met: ratio <= 0.6 });
+    // The best any scheduler could do under the required order (primary, then the replicas side by
+    // side, then global) if running side by side cost nothing: the serial run's primary, slowest
+    // replica and global steps, over the serial wall time.
+    const orderBound = round(((p1["primaryStepMs"] ?? 0) + (p1["replicaStepMaxMs"] ?? 0) + (p1["globalStepMs"] ?? 0)) / (p1["wallMs"] ?? 1), 3);
+    targets.push({ target: "parallel wall <= 0.6 x MAX_PARALLEL=1 wall", figure: `${ratio} (order bound from the serial steps: ${orderBound})`, met: ratio <= 0.6 });
   }
   if (noop) {
     targets.push({ target: "no-op reconcile of 5 regions <= 2 s", figure: `${noop["regions5Ms"]} ms`, met: (noop["regions5Ms"] ?? Infinity) <= 2000 });

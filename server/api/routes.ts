@@ -35,13 +35,8 @@ export function createRouter(d: RouteDeps): Router {
   const r = Router();
 
   const regionView = async (name: string) => {
-    const region = await d.store.getRegion(name);
-    if (!region) return undefined;
-    const [stack, last] = await Promise.all([
-      d.store.getStack(name),
-      region.lastOperationId ? d.store.getOperation(region.lastOperationId) : Promise.resolve(undefined),
-    ]);
-    return toRegionView(region, stack, last);
+    const [state] = await d.store.regionStates(name);
+    return state ? toRegionView(state) : undefined;
   };
 
   // Live replication status (local target), bounded so a dead server never stalls the view.
@@ -118,9 +113,7 @@ export function createRouter(d: RouteDeps): Router {
   // ---- regions
   r.get("/regions", requireRole("viewer"), async (req, res) => {
     noQuery(req);
-    const regions = await d.store.listRegions();
-    const views = await Promise.all(regions.map((x) => regionView(x.name)));
-    res.json({ regions: views.filter((v) => v !== undefined) });
+    res.json({ regions: (await d.store.regionStates()).map(toRegionView) });
   });
   r.post("/regions", requireRole("operator"), async (req, res) => {
     const q = parsePart(S.addRegionQuery, req.query, "query");

@@ -1,6 +1,7 @@
 /** Records → response bodies (see schemas.ts). Nothing here carries secrets: outputs are stored masked. */
 import type { z } from "zod";
-import type { EventRecord, OperationRecord, RegionRecord, StackRecord, StepRecord, AuditRecord } from "../model";
+import type { EventRecord, OperationRecord, StepRecord, AuditRecord } from "../model";
+import type { RegionState } from "../store/store";
 import type { auditView, eventView, operationSummary, operationView, regionView, stepView } from "./schemas";
 
 const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -47,15 +48,16 @@ export function toOperationView(op: OperationRecord, steps: StepRecord[]): z.out
   return { ...toOperationSummary(op), steps: steps.map(toStepView) };
 }
 
-export function toRegionView(r: RegionRecord, stack: StackRecord | undefined, last: OperationRecord | undefined): z.output<typeof regionView> {
+export function toRegionView(state: RegionState): z.output<typeof regionView> {
+  const r = state.region;
   return defined({
     name: r.name,
     status: r.status,
     primary: r.spec.primary,
     provider: r.spec.provider,
     spec: r.spec,
-    outputs: stack?.outputs ?? {},
-    lastOperation: last ? { id: last.id, kind: last.kind, status: last.status } : undefined,
+    outputs: state.outputs,
+    lastOperation: state.lastOperation ? { ...state.lastOperation } : undefined,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   });

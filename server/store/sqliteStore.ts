@@ -24,6 +24,7 @@ import type {
   InterruptedWork,
   OperationPatch,
   OperationQuery,
+  RegionState,
   RegionWrites,
   StepPatch,
   Store,
@@ -199,8 +200,12 @@ function toAudit(r: AuditRow): AuditRecord {
   };
 }
 
+/** Prepared statements kept per SQL text; past this many distinct texts the cache starts over. */
+const STATEMENT_CACHE_MAX = 256;
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   /** Opens (creating if needed) the database file and applies pending migrations. `:memory:` works for tests. */
   constructor(file: string) {
@@ -216,9 +221,23 @@ export class SqliteStore implements Store {
     this.migrate();
   }
 
+  /**
+   * A prepared statement for `source`, compiled once: preparing anew on every call was the
+   * largest cost of a GET (SQLite parses and plans the text each time).
+   */
+  private stmt<P extends unknown[] = unknown[], R = unknown>(source: string): Database.Statement<P, R> {
+    let s = this.statements.get(source);
+    if (!s) {
+      if (this.statements.size >= STATEMENT_CACHE_MAX) this.statements.clear();
+      s = this.db.prepare(source);
+      this.statements.set(source, s);
+    }
+    return s as unknown as Database.Statement<P, R>;
+  }
+
   /** Schema version after migrations. */
   schemaVersion(): number {
-    const row = this.db.prepare<[], { version: number }>("SELECT max(version) AS version FROM schema_version").get();
+    const row = this.stmt<[], { version: number }>("SELECT max(version) AS version FROM schema_version").get();
     return row?.version ?? 0;
   }
 
@@ -227,7 +246,7 @@ export class SqliteStore implements Store {
     const current = this.schemaVersion();
     const apply = this.db.transaction((version: number, sql: string) => {
       this.db.exec(sql);
-      this.db.prepare("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)").run(version, now());
+      this.stmt("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)").run(version, now());
     });
     MIGRATIONS.forEach((sql, i) => {
       if (i + 1 > current) apply(i + 1, sql);
@@ -237,13 +256,33 @@ export class SqliteStore implements Store {
   // ---- regions
 
   listRegions(): Promise<RegionRecord[]> {
-    const rows = this.db.prepare<[], RegionRow>("SELECT * FROM regions ORDER BY seq").all();
+    const rows = this.stmt<[], RegionRow>("SELECT * FROM regions ORDER BY seq").all();
     return Promise.resolve(rows.map(toRegion));
   }
 
   getRegion(name: string): Promise<RegionRecord | undefined> {
-    const row = this.db.prepare<[string], RegionRow>("SELECT * FROM regions WHERE name = ?").get(name);
+    const row = this.stmt<[string], RegionRow>("SELECT * FROM regions WHERE name = ?").get(name);
     return Promise.resolve(row ? toRegion(row) : undefined);
+  }
+
+  regionStates(name?: string): Promise<RegionState[]> {
+    const sql = `SELECT r.*, s.outputs AS stack_outputs, o.id AS op_id, o.kind AS op_kind, o.status AS op_status
+       FROM regions r
+       LEFT JOIN stacks s ON s.name = r.name
+       LEFT JOIN operations o ON o.id = r.last_operation_id`;
+    type Row = RegionRow & { stack_outputs: string | null; op_id: string | null; op_kind: string | null; op_status: string | null };
+    const rows =
+      name === undefined
+        ? this.stmt<[], Row>(`${sql} ORDER BY r.seq`).all()
+        : this.stmt<[string], Row>(`${sql} WHERE r.name = ?`).all(name);
+    return Promise.resolve(
+      rows.map((r) => ({
+        region: toRegion(r),
+        outputs: r.stack_outputs === null ? {} : (JSON.parse(r.stack_outputs) as Record<string, unknown>),
+        lastOperation:
+          r.op_id === null ? undefined : { id: r.op_id, kind: r.op_kind as OperationRecord["kind"], status: r.op_status as OperationStatus },
+      })),
+    );
   }
 
   setRegionStatus(names: string[], status: RegionStatus, opts: { onlyIf?: RegionStatus[] } = {}): Promise<void> {
@@ -254,34 +293,34 @@ export class SqliteStore implements Store {
       sql += ` AND status IN (${placeholders(opts.onlyIf.length)})`;
       params.push(...opts.onlyIf);
     }
-    this.db.prepare(sql).run(...params);
+    this.stmt(sql).run(...params);
     return Promise.resolve();
   }
 
   deleteRegion(name: string): Promise<void> {
-    this.db.prepare("DELETE FROM regions WHERE name = ?").run(name);
+    this.stmt("DELETE FROM regions WHERE name = ?").run(name);
     return Promise.resolve();
   }
 
   // ---- stacks
 
   getStack(name: string): Promise<StackRecord | undefined> {
-    const r = this.db.prepare<[string], StackRow>("SELECT * FROM stacks WHERE name = ?").get(name);
+    const r = this.stmt<[string], StackRow>("SELECT * FROM stacks WHERE name = ?").get(name);
     return Promise.resolve(
       r ? { name: r.name, fingerprint: opt(r.fingerprint), outputs: JSON.parse(r.outputs) as Record<string, unknown>, updatedAt: r.updated_at } : undefined,
     );
   }
 
   listStacks(): Promise<StackRecord[]> {
-    const rows = this.db.prepare<[], StackRow>("SELECT * FROM stacks ORDER BY name").all();
+    const rows = this.stmt<[], StackRow>("SELECT * FROM stacks ORDER BY name").all();
     return Promise.resolve(
       rows.map((r) => ({ name: r.name, fingerprint: opt(r.fingerprint), outputs: JSON.parse(r.outputs) as Record<string, unknown>, updatedAt: r.updated_at })),
     );
   }
 
   putStack(name: string, fingerprint: string | undefined, outputs: Record<string, unknown>): Promise<void> {
-    this.db
-      .prepare(
+    this
+      .stmt(
         `INSERT INTO stacks (name, fingerprint, outputs, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT(name) DO UPDATE SET fingerprint = excluded.fingerprint, outputs = excluded.outputs, updated_at = excluded.updated_at`,
       )
@@ -290,7 +329,7 @@ export class SqliteStore implements Store {
   }
 
   deleteStack(name: string): Promise<void> {
-    this.db.prepare("DELETE FROM stacks WHERE name = ?").run(name);
+    this.stmt("DELETE FROM stacks WHERE name = ?").run(name);
     return Promise.resolve();
   }
 
@@ -298,8 +337,8 @@ export class SqliteStore implements Store {
 
   createOperation(op: Omit<OperationRecord, "seq">, steps: StepRecord[], writes: RegionWrites): Promise<OperationRecord> {
     const tx = this.db.transaction((): number => {
-      const info = this.db
-        .prepare(
+      const info = this
+        .stmt(
           `INSERT INTO operations (id, kind, status, subjects, stacks, request, before_state, after_state, skipped, actor, attempt, created_at, started_at, finished_at, error)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
@@ -309,10 +348,10 @@ export class SqliteStore implements Store {
           op.error ? json(op.error) : null,
         );
       const seq = Number(info.lastInsertRowid);
-      const link = this.db.prepare("INSERT OR IGNORE INTO operation_stacks (operation_seq, stack, subject) VALUES (?, ?, ?)");
+      const link = this.stmt("INSERT OR IGNORE INTO operation_stacks (operation_seq, stack, subject) VALUES (?, ?, ?)");
       for (const s of op.stacks) link.run(seq, s, op.subjects.includes(s) ? 1 : 0);
       for (const s of op.subjects) if (!op.stacks.includes(s)) link.run(seq, s, 1);
-      const insertStep = this.db.prepare(
+      const insertStep = this.stmt(
         `INSERT INTO steps (operation_id, id, ord, stack, action, why, depends_on, fingerprint, status, attempt)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -321,8 +360,8 @@ export class SqliteStore implements Store {
       });
       const t = now();
       for (const { spec, status } of writes.upsert) {
-        this.db
-          .prepare(
+        this
+          .stmt(
             `INSERT INTO regions (name, seq, spec, status, desired, created_at, updated_at)
              VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM regions), ?, ?, 1, ?, ?)
              ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, desired = 1, updated_at = excluded.updated_at`,
@@ -330,13 +369,13 @@ export class SqliteStore implements Store {
           .run(spec.name, json(spec), status ?? "ready", t, t);
       }
       for (const name of writes.remove) {
-        this.db.prepare("UPDATE regions SET desired = 0, updated_at = ? WHERE name = ?").run(t, name);
+        this.stmt("UPDATE regions SET desired = 0, updated_at = ? WHERE name = ?").run(t, name);
       }
       for (const { name, status } of writes.status) {
-        this.db.prepare("UPDATE regions SET status = ?, updated_at = ? WHERE name = ?").run(status, t, name);
+        this.stmt("UPDATE regions SET status = ?, updated_at = ? WHERE name = ?").run(status, t, name);
       }
       for (const name of op.subjects) {
-        this.db.prepare("UPDATE regions SET last_operation_id = ? WHERE name = ?").run(op.id, name);
+        this.stmt("UPDATE regions SET last_operation_id = ? WHERE name = ?").run(op.id, name);
       }
       return seq;
     });
@@ -345,7 +384,7 @@ export class SqliteStore implements Store {
   }
 
   getOperation(id: string): Promise<OperationRecord | undefined> {
-    const r = this.db.prepare<[string], OperationRow>("SELECT * FROM operations WHERE id = ?").get(id);
+    const r = this.stmt<[string], OperationRow>("SELECT * FROM operations WHERE id = ?").get(id);
     return Promise.resolve(r ? toOperation(r) : undefined);
   }
 
@@ -370,20 +409,20 @@ export class SqliteStore implements Store {
     }
     const sql = `SELECT o.* FROM operations o ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY o.seq DESC LIMIT ?`;
     params.push(q.limit);
-    const rows = this.db.prepare<unknown[], OperationRow>(sql).all(...params);
+    const rows = this.stmt<unknown[], OperationRow>(sql).all(...params);
     return Promise.resolve(rows.map(toOperation));
   }
 
   listActiveOperations(): Promise<OperationRecord[]> {
-    const rows = this.db
-      .prepare<[], OperationRow>("SELECT * FROM operations WHERE status IN ('queued', 'running') ORDER BY seq")
+    const rows = this
+      .stmt<[], OperationRow>("SELECT * FROM operations WHERE status IN ('queued', 'running') ORDER BY seq")
       .all();
     return Promise.resolve(rows.map(toOperation));
   }
 
   lastOperationFor(region: string): Promise<OperationRecord | undefined> {
-    const r = this.db
-      .prepare<[string], OperationRow>(
+    const r = this
+      .stmt<[string], OperationRow>(
         `SELECT o.* FROM operations o JOIN operation_stacks s ON s.operation_seq = o.seq
          WHERE s.stack = ? AND s.subject = 1 ORDER BY o.seq DESC LIMIT 1`,
       )
@@ -393,8 +432,8 @@ export class SqliteStore implements Store {
 
   laterOperationsTouching(seq: number, stacks: string[]): Promise<OperationRecord[]> {
     if (stacks.length === 0) return Promise.resolve([]);
-    const rows = this.db
-      .prepare<unknown[], OperationRow>(
+    const rows = this
+      .stmt<unknown[], OperationRow>(
         `SELECT * FROM operations WHERE seq > ? AND seq IN
            (SELECT operation_seq FROM operation_stacks WHERE stack IN (${placeholders(stacks.length)}))
          ORDER BY seq`,
@@ -418,14 +457,14 @@ export class SqliteStore implements Store {
       sets.push("error = ?");
       params.push(patch.error ? json(patch.error) : null);
     }
-    const info = this.db
-      .prepare(`UPDATE operations SET ${sets.join(", ")} WHERE id = ? AND status IN (${placeholders(from.length)})`)
+    const info = this
+      .stmt(`UPDATE operations SET ${sets.join(", ")} WHERE id = ? AND status IN (${placeholders(from.length)})`)
       .run(...params, id, ...from);
     return Promise.resolve(info.changes === 1);
   }
 
   listSteps(operationId: string): Promise<StepRecord[]> {
-    const rows = this.db.prepare<[string], StepRow>("SELECT * FROM steps WHERE operation_id = ? ORDER BY ord").all(operationId);
+    const rows = this.stmt<[string], StepRow>("SELECT * FROM steps WHERE operation_id = ? ORDER BY ord").all(operationId);
     return Promise.resolve(rows.map(toStep));
   }
 
@@ -449,23 +488,23 @@ export class SqliteStore implements Store {
         params.push(v === undefined ? null : isJson ? json(v) : v);
       }
     }
-    const info = this.db
-      .prepare(`UPDATE steps SET ${sets.join(", ")} WHERE operation_id = ? AND id = ? AND status IN (${placeholders(from.length)})`)
+    const info = this
+      .stmt(`UPDATE steps SET ${sets.join(", ")} WHERE operation_id = ? AND id = ? AND status IN (${placeholders(from.length)})`)
       .run(...params, operationId, stepId, ...from);
     return Promise.resolve(info.changes === 1);
   }
 
   requeueOperation(id: string, from: readonly OperationStatus[]): Promise<boolean> {
     const tx = this.db.transaction((): boolean => {
-      const info = this.db
-        .prepare(
+      const info = this
+        .stmt(
           `UPDATE operations SET status = 'queued', attempt = attempt + 1, finished_at = NULL, error = NULL
            WHERE id = ? AND status IN (${placeholders(from.length)})`,
         )
         .run(id, ...from);
       if (info.changes !== 1) return false;
-      this.db
-        .prepare(
+      this
+        .stmt(
           `UPDATE steps SET status = 'pending', error = NULL, finished_at = NULL
            WHERE operation_id = ? AND status NOT IN ('succeeded', 'skipped')`,
         )
@@ -477,21 +516,21 @@ export class SqliteStore implements Store {
 
   interruptActive(at: string): Promise<InterruptedWork> {
     const tx = this.db.transaction((): InterruptedWork => {
-      const ops = this.db
-        .prepare<[], { id: string; stacks: string }>("SELECT id, stacks FROM operations WHERE status IN ('queued', 'running') ORDER BY seq")
+      const ops = this
+        .stmt<[], { id: string; stacks: string }>("SELECT id, stacks FROM operations WHERE status IN ('queued', 'running') ORDER BY seq")
         .all();
       const stacks = new Set<string>();
       const error = json({ code: "interrupted", message: "the service stopped while this operation was in flight; retry it" });
       for (const op of ops) {
         for (const s of JSON.parse(op.stacks) as string[]) stacks.add(s);
-        this.db
-          .prepare("UPDATE operations SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ? AND status IN ('queued', 'running')")
+        this
+          .stmt("UPDATE operations SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ? AND status IN ('queued', 'running')")
           .run(at, error, op.id);
-        this.db
-          .prepare("UPDATE steps SET status = 'interrupted', finished_at = ? WHERE operation_id = ? AND status = 'running'")
+        this
+          .stmt("UPDATE steps SET status = 'interrupted', finished_at = ? WHERE operation_id = ? AND status = 'running'")
           .run(at, op.id);
-        this.db
-          .prepare(
+        this
+          .stmt(
             "UPDATE regions SET status = 'interrupted', updated_at = ? WHERE last_operation_id = ? AND status IN ('creating', 'updating', 'removing')",
           )
           .run(at, op.id);
@@ -505,15 +544,15 @@ export class SqliteStore implements Store {
 
   appendEvent(e: NewEvent): Promise<EventRecord> {
     const at = now();
-    const info = this.db
-      .prepare("INSERT INTO events (operation_id, step_id, at, kind, message, urn, op, severity) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+    const info = this
+      .stmt("INSERT INTO events (operation_id, step_id, at, kind, message, urn, op, severity) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
       .run(e.operationId, e.stepId ?? null, at, e.kind, e.message, e.urn ?? null, e.op ?? null, e.severity ?? null);
     return Promise.resolve({ ...e, id: Number(info.lastInsertRowid), at });
   }
 
   listEvents(operationId: string, afterId: number, limit: number): Promise<EventRecord[]> {
-    const rows = this.db
-      .prepare<[string, number, number], EventRow>("SELECT * FROM events WHERE operation_id = ? AND id > ? ORDER BY id LIMIT ?")
+    const rows = this
+      .stmt<[string, number, number], EventRow>("SELECT * FROM events WHERE operation_id = ? AND id > ? ORDER BY id LIMIT ?")
       .all(operationId, afterId, limit);
     return Promise.resolve(rows.map(toEvent));
   }
@@ -522,8 +561,8 @@ export class SqliteStore implements Store {
 
   appendAudit(a: NewAudit): Promise<AuditRecord> {
     const at = now();
-    const info = this.db
-      .prepare("INSERT INTO audit (at, actor, role, method, path, status, operation_id) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    const info = this
+      .stmt("INSERT INTO audit (at, actor, role, method, path, status, operation_id) VALUES (?, ?, ?, ?, ?, ?, ?)")
       .run(at, a.actor, a.role, a.method, a.path, a.status, a.operationId ?? null);
     return Promise.resolve({ ...a, id: Number(info.lastInsertRowid), at });
   }
@@ -531,22 +570,22 @@ export class SqliteStore implements Store {
   listAudit(limit: number, beforeId?: number): Promise<AuditRecord[]> {
     const rows =
       beforeId === undefined
-        ? this.db.prepare<[number], AuditRow>("SELECT * FROM audit ORDER BY id DESC LIMIT ?").all(limit)
-        : this.db.prepare<[number, number], AuditRow>("SELECT * FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?").all(beforeId, limit);
+        ? this.stmt<[number], AuditRow>("SELECT * FROM audit ORDER BY id DESC LIMIT ?").all(limit)
+        : this.stmt<[number, number], AuditRow>("SELECT * FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?").all(beforeId, limit);
     return Promise.resolve(rows.map(toAudit));
   }
 
   // ---- metrics
 
   metrics(): Promise<StoreMetrics> {
-    const operations = this.db
-      .prepare<[], { kind: string; status: string; count: number }>(
+    const operations = this
+      .stmt<[], { kind: string; status: string; count: number }>(
         "SELECT kind, status, count(*) AS count FROM operations GROUP BY kind, status ORDER BY kind, status",
       )
       .all();
     const bucketCols = STEP_DURATION_BUCKETS.map((b, i) => `sum(CASE WHEN duration_ms <= ${b * 1000} THEN 1 ELSE 0 END) AS b${i}`).join(", ");
-    const rows = this.db
-      .prepare<[], Record<string, number> & { action: string }>(
+    const rows = this
+      .stmt<[], Record<string, number> & { action: string }>(
         `SELECT action, count(*) AS count, coalesce(sum(duration_ms), 0) AS total, ${bucketCols}
          FROM steps WHERE duration_ms IS NOT NULL GROUP BY action ORDER BY action`,
       )

@@ -57,10 +57,20 @@ export interface InterruptedWork {
   stacks: string[];
 }
 
+/** What a region view shows: the region, its applied outputs and its last operation's head. */
+export interface RegionState {
+  region: RegionRecord;
+  /** Masked outputs of the region's last successful `up` ({} before its first). */
+  outputs: Record<string, unknown>;
+  lastOperation?: Pick<OperationRecord, "id" | "kind" | "status"> | undefined;
+}
+
 export interface Store {
   // regions
   listRegions(): Promise<RegionRecord[]>;
   getRegion(name: string): Promise<RegionRecord | undefined>;
+  /** Region views' data in one query: every region in order, or the one named (empty if none). */
+  regionStates(name?: string): Promise<RegionState[]>;
   setRegionStatus(names: string[], status: RegionStatus, opts?: { onlyIf?: RegionStatus[] }): Promise<void>;
   /** Deletes a region row (after its removal succeeded). */
   deleteRegion(name: string): Promise<void>;

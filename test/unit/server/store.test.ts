@@ -4,7 +4,9 @@ import * as path from "node:path";
 import { SqliteStore } from "../../../server/store/sqliteStore";
 import { MIGRATIONS } from "../../../server/store/migrations";
 import type { OperationRecord, StepRecord } from "../../../server/model";
+import type { RegionSpec } from "../../../stacks/spec/regionSpec";
 import { fleetSettings } from "../../../stacks/spec/fleetSettings";
+import { localTwo } from "../spec/fixtures";
 
 const state = { specs: [], settings: fleetSettings.parse({}) };
 function op(id: string, stacks: string[], subjects: string[] = []): Omit<OperationRecord, "seq"> {
@@ -82,6 +84,24 @@ describe("SQLite store", () => {
     expect((await s.listOperations({ limit: 10, region: "a" })).map((o) => o.id)).toEqual(["o1"]);
     expect((await s.laterOperationsTouching(a.seq, a.stacks)).map((o) => o.id)).toEqual(["o3"]);
     expect((await s.lastOperationFor("b"))?.id).toBe("o2");
+    await s.close();
+  });
+  test("when region states are read, then each region comes with its applied outputs and its last operation's head, in creation order", async () => {
+    const s = new SqliteStore(":memory:");
+    const [east, west] = localTwo() as [RegionSpec, RegionSpec];
+    await s.createOperation({ ...op("o1", ["us-east-1"], ["us-east-1"]), kind: "add" }, [], { upsert: [{ spec: east, status: "creating" }], remove: [], status: [] });
+    await s.createOperation({ ...op("o2", ["eu-west-1"], ["eu-west-1"]), kind: "add" }, [], { upsert: [{ spec: west, status: "creating" }], remove: [], status: [] });
+    await s.putStack("us-east-1", "fp", { endpoint: "127.0.0.1:12000" });
+    await s.transitionOperation("o1", ["queued"], "running");
+
+    const all = await s.regionStates();
+    expect(all.map((x) => x.region.name)).toEqual(["us-east-1", "eu-west-1"]);
+    expect(all[0]).toMatchObject({ outputs: { endpoint: "127.0.0.1:12000" }, lastOperation: { id: "o1", kind: "add", status: "running" } });
+    expect(all[0]?.region.spec).toEqual(east);
+    expect(all[1]).toMatchObject({ outputs: {}, lastOperation: { id: "o2", kind: "add", status: "queued" } });
+
+    expect((await s.regionStates("eu-west-1")).map((x) => x.region.name)).toEqual(["eu-west-1"]);
+    expect(await s.regionStates("nowhere")).toEqual([]);
     await s.close();
   });
 });

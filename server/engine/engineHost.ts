@@ -3,6 +3,8 @@
  * program from the fleet state it is sent, and streams the step's events back over IPC. Exits when
  * the service does (the IPC channel closes).
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import type { FleetState } from "../../stacks/fleet/plan";
 import { createFleetDomain } from "../fleetDomain";
 import { createAutomationRunner, type AutomationRunnerOptions } from "./automationRunner";
@@ -117,4 +119,30 @@ function serve(): void {
   });
 }
 
-if (process.env["ARAGORA_ENGINE_HOST"] === "1" && process.send) serve();
+if (process.env["ARAGORA_ENGINE_HOST"] === "1" && process.send) {
+  const nice = Number(process.env["ARAGORA_ENGINE_HOST_NICE"] ?? "0");
+  if (Number.isInteger(nice) && nice > 0 && nice <= 19) niceEveryThread(nice);
+  serve();
+}
+
+/**
+ * The service sets the host's niceness right after the fork, but on Linux setpriority(2) on a pid
+ * reaches one thread: V8's and libuv's threads, started before it, kept niceness 0 (GC and JIT
+ * work of the engine at the API's priority). Each thread is set here, before anything is started;
+ * threads and processes started later inherit it from the main thread.
+ */
+function niceEveryThread(nice: number): void {
+  let tids: number[] = [];
+  try {
+    tids = fs.readdirSync("/proc/self/task").map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  } catch {
+    return; // not Linux: setpriority on the pid already covered the process
+  }
+  for (const tid of tids) {
+    try {
+      os.setPriority(tid, nice);
+    } catch {
+      /* the thread exited, or lowering priority is not permitted here */
+    }
+  }
+}

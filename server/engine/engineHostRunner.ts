@@ -83,7 +83,7 @@ class EngineHost {
     this.proc = fork(file, [], {
       // From TypeScript sources (tests, ts-node): the host compiles them the same way.
       execArgv: ts ? ["-r", require.resolve("ts-node/register/transpile-only")] : [],
-      env: { ...process.env, ARAGORA_ENGINE_HOST: "1" },
+      env: { ...process.env, ARAGORA_ENGINE_HOST: "1", ARAGORA_ENGINE_HOST_NICE: String(hostOptions.nice ?? 0) },
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });

@@ -49,10 +49,10 @@ async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeou
   }
 }
 
-/** A process's niceness (field 19 of /proc/<pid>/stat); undefined once it is gone. */
-function niceOf(pid: number): number | undefined {
+/** A process's (or one of its threads') niceness (field 19 of stat); undefined once it is gone. */
+function niceOf(pid: number, tid?: number): number | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, "utf8");
     return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
   } catch {
     return undefined;
@@ -113,6 +113,12 @@ describe("engine process killed mid-up", () => {
     const childNices = engineChildren.map((p) => niceOf(p.pid)).filter((n): n is number => n !== undefined);
     expect(childNices.length).toBeGreaterThan(0);
     expect({ service: niceOf(servicePid), cli: niceOf(cli.pid), children: [...new Set(childNices)] }).toEqual({ service: 0, cli: 10, children: [10] });
+    // Every thread of the engine hosts (V8's and libuv's too), not only the main thread setpriority reaches.
+    const hosts = descendants(servicePid).filter((p) => p.argv.some((a) => /engineHost\.(js|ts)$/.test(a)));
+    expect(hosts.length).toBeGreaterThan(0);
+    const hostThreadNices = hosts.flatMap((h) => fs.readdirSync(`/proc/${h.pid}/task`).map((tid) => niceOf(h.pid, Number(tid))));
+    expect(hostThreadNices.length).toBeGreaterThan(hosts.length);
+    expect([...new Set(hostThreadNices.filter((n) => n !== undefined))]).toEqual([10]);
     process.kill(cli.pid, "SIGKILL");
     const killedAt = Date.now();
 

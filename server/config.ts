@@ -5,6 +5,7 @@
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
 import { PROVIDERS, type Provider } from "../stacks/spec/regionSpec";
@@ -50,7 +51,7 @@ const envSchema = z.object({
   ARAGORA_STATE_DIR: z.string().min(1).default(".aragora"),
   ARAGORA_API_TOKENS: z.string().default(""),
   ARAGORA_MAX_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
-  ARAGORA_EARLY_START: z.enum(["true", "false"], { message: 'must be "true" or "false"' }).default("true"),
+  ARAGORA_EARLY_START: z.enum(["auto", "true", "false"], { message: 'must be "auto", "true" or "false"' }).default("auto"),
   ARAGORA_ENGINE_NICE: z.coerce.number().int().min(0).max(19).default(10),
   ARAGORA_DEFAULT_PROVIDER: z.enum(PROVIDERS).default("local"),
   PULUMI_BACKEND_URL: z.string().min(1).optional(),
@@ -70,7 +71,14 @@ const envSchema = z.object({
 });
 
 /** Reads the configuration from an environment; throws one error naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServiceConfig {
+/**
+ * `auto` early start needs more than this many CPUs: on two cores the early-started engines took
+ * CPU from the step everything waited for, and a three-region rollout was 1.2–1.4 s slower with it
+ * (docs/performance.md).
+ */
+export const EARLY_START_MIN_CPUS = 3;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), cpus = os.availableParallelism()): ServiceConfig {
   // An empty variable counts as unset (`FOO= npm start`).
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = envSchema.safeParse(given);
@@ -90,7 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     stateDir,
     apiTokens: e.ARAGORA_API_TOKENS.trim(),
     maxParallel: e.ARAGORA_MAX_PARALLEL,
-    earlyStart: e.ARAGORA_EARLY_START === "true",
+    earlyStart: e.ARAGORA_EARLY_START === "true" || (e.ARAGORA_EARLY_START === "auto" && cpus >= EARLY_START_MIN_CPUS),
     engineNice: e.ARAGORA_ENGINE_NICE,
     defaultProvider: e.ARAGORA_DEFAULT_PROVIDER,
     backendUrl: e.PULUMI_BACKEND_URL ?? `file://${path.join(stateDir, "backend")}`,

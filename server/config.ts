@@ -70,14 +70,17 @@ const envSchema = z.object({
   ARAGORA_MAX_QUEUED_OPERATIONS: z.coerce.number().int().min(1).default(100),
 });
 
-/** Reads the configuration from an environment; throws one error naming every bad variable. */
 /**
- * `auto` early start needs more than this many CPUs: on two cores the early-started engines took
+ * `auto` early start needs at least this many CPUs: on two cores the early-started engines took
  * CPU from the step everything waited for, and a three-region rollout was 1.2–1.4 s slower with it
  * (docs/performance.md).
  */
 export const EARLY_START_MIN_CPUS = 3;
 
+/**
+ * Reads the configuration from an environment; throws one error naming every bad variable.
+ * `cpus` decides `ARAGORA_EARLY_START=auto` (tests pass their own).
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), cpus = os.availableParallelism()): ServiceConfig {
   // An empty variable counts as unset (`FOO= npm start`).
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));

@@ -127,9 +127,9 @@ if (process.env["ARAGORA_ENGINE_HOST"] === "1" && process.send) {
 
 /**
  * The service sets the host's niceness right after the fork, but on Linux setpriority(2) on a pid
- * reaches one thread: V8's and libuv's threads, started before it, kept niceness 0 (GC and JIT
- * work of the engine at the API's priority). Each thread is set here, before anything is started;
- * threads and processes started later inherit it from the main thread.
+ * reaches one thread: V8's and libuv's threads, if they start before that call lands, keep
+ * niceness 0 (GC and JIT work of the engine at the API's priority). Each thread is set here,
+ * before anything is started; threads and processes started later inherit it from the main thread.
  */
 function niceEveryThread(nice: number): void {
   let tids: number[] = [];

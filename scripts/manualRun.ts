@@ -17,6 +17,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { CONFIG_NAMESPACE } from "../stacks/configEncoding";
 import {
   StackBusyError,
   StepCancelledError,
@@ -56,8 +57,6 @@ export class ManualRunError extends Error {
 }
 
 const PREFIX = "[pulumi.sh]";
-/** The config namespace of stacks/config.ts (CONFIG_NAMESPACE), which loads the Pulumi SDK: refusals stay fast without it. */
-const CONFIG_NAMESPACE = "aragora";
 const FALLBACK_HINT = "the inline fallback supports: -s/--stack, -y/--yes, --diff, --skip-preview (up), --non-interactive";
 
 /** Parses `<command> [flags]` as the CLI would, for the subset the inline fallback supports. */

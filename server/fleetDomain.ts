@@ -2,7 +2,7 @@
  * The concrete FleetDomain: the spec resolver, the planner and the program factories of stacks/.
  * Built in main.ts (and in the offline-plan child process).
  */
-import { globalStackConfigValues, regionStackConfigValues } from "../stacks/config";
+import { globalStackConfigValues, regionStackConfigValues } from "../stacks/configEncoding";
 import { planOperation, stackInputs } from "../stacks/fleet/plan";
 import { globalProgram } from "../stacks/global";
 import { regionProgram } from "../stacks/region";

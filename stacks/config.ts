@@ -1,29 +1,10 @@
 /**
- * How a stack's validated config travels: the service encodes it as Pulumi config values
- * (`aragora:region`, `aragora:fleet`, JSON objects), and a program (inline or `pulumi up` by hand)
- * reads and validates them back. One encoding for both paths.
+ * Reads a stack's config back inside a running program (inline or `pulumi up` by hand): the values
+ * stacks/configEncoding.ts wrote, validated by the same schemas the service used.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../server/engine/stackRunner";
-import {
-  globalStackConfig,
-  regionStackConfig,
-  type GlobalStackConfig,
-  type RegionStackConfig,
-} from "./spec/stackConfig";
-
-export const CONFIG_NAMESPACE = "aragora";
-
-export function regionStackConfigValues(config: RegionStackConfig): StackConfig {
-  return {
-    [`${CONFIG_NAMESPACE}:region`]: { value: JSON.stringify(config.region) },
-    [`${CONFIG_NAMESPACE}:fleet`]: { value: JSON.stringify(config.fleet) },
-  };
-}
-
-export function globalStackConfigValues(config: GlobalStackConfig): StackConfig {
-  return { [`${CONFIG_NAMESPACE}:fleet`]: { value: JSON.stringify(config.fleet) } };
-}
+import { CONFIG_NAMESPACE } from "./configEncoding";
+import { globalStackConfig, regionStackConfig, type GlobalStackConfig, type RegionStackConfig } from "./spec/stackConfig";
 
 /** Reads and validates a region stack's config inside a running program. */
 export function readRegionStackConfig(): RegionStackConfig {

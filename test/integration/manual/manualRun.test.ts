@@ -16,7 +16,7 @@ import { loadConfig, prepareStateDir } from "../../../server/config";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
 import type { StackRunner } from "../../../server/engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
-import { globalStackConfigValues, regionStackConfigValues } from "../../../stacks/config";
+import { globalStackConfigValues, regionStackConfigValues } from "../../../stacks/configEncoding";
 import { formatOutputs, parseArgs, urnParts } from "../../../scripts/manualRun";
 import { parse as parseYaml } from "yaml";
 import { fleetOf, freePortBlock, globalConfig, killAll, portOpen, processesMentioning, regionConfig, type LocalRegionDef } from "../local/helpers";

@@ -21,7 +21,7 @@ import { createAutomationRunner } from "../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../server/engine/toolchain";
 import { regionProgram } from "../stacks/region";
 import { globalProgram } from "../stacks/global";
-import { regionStackConfigValues } from "../stacks/config";
+import { regionStackConfigValues } from "../stacks/configEncoding";
 import { globalStackConfig, regionStackConfig } from "../stacks/spec/stackConfig";
 
 const ROOT = projectDir();
@@ -140,10 +140,11 @@ async function addFleet(svc: Service, size: number): Promise<OperationView> {
   return svc.wait(await svc.submit("POST", "/fleet/apply", { regions: SPECS.slice(0, size) }));
 }
 
-async function rollout(maxParallel: number, portBase: number, earlyStart: "auto" | "true" | "false" = "auto"): Promise<Record<string, number>> {
+async function rollout(maxParallel: number, portBase: number, earlyStart: "auto" | "true" | "false" = "auto", env: Record<string, string> = {}): Promise<Record<string, number>> {
   const stateDir = benchStateDir(`aragora-bench-p${maxParallel}-`);
   const svc = new Service(stateDir, await freePort(), {
     ARAGORA_MAX_PARALLEL: String(maxParallel),
+    ...env,
     ARAGORA_EARLY_START: earlyStart,
     ARAGORA_LOCAL_PORT_RANGE: `${portBase}-${portBase + 999}`,
     ARAGORA_GLB_PORT: String(portBase + 1000),
@@ -215,7 +216,7 @@ async function noopReconcile(portBase: number): Promise<Record<string, number>> 
   }
 }
 
-async function apiLoad(portBase: number, env: Record<string, string> = {}): Promise<Record<string, number>> {
+async function apiLoad(portBase: number, env: Record<string, string> = {}, mode: LoadRequest["mode"] = "steady"): Promise<Record<string, number>> {
   const stateDir = benchStateDir("aragora-bench-api-");
   const svc = new Service(stateDir, await freePort(), {
     ...env,
@@ -229,7 +230,7 @@ async function apiLoad(portBase: number, env: Record<string, string> = {}): Prom
     const first = await svc.wait(await svc.submit("POST", "/regions", SPECS[0]));
     const load = async (label: string) => {
       for (const [name, p] of [["regions", "/regions"], ["operation", `/operations/${first.id}`]] as const) {
-        const r = await loadFromOwnProcess({ url: svc.url + p, token: TOKEN, rate: 200, connections: 4, durationSec: 8, warmupSec: 1 });
+        const r = await loadFromOwnProcess({ url: svc.url + p, token: TOKEN, rate: 200, connections: 4, durationSec: 8, warmupSec: 1, mode });
         out[`${label}_${name}_p50Ms`] = r.p50Ms;
         out[`${label}_${name}_p90Ms`] = r.p90Ms;
         out[`${label}_${name}_p99Ms`] = r.p99Ms;
@@ -342,6 +343,14 @@ async function main(): Promise<void> {
   await run("api", () => apiLoad(26400));
   // The same with the engine at the API's priority: what ARAGORA_ENGINE_NICE buys.
   await run("apiEngineNice0", () => apiLoad(26400, { ARAGORA_ENGINE_NICE: "0" }));
+  // The same load from autocannon's rate mode (bursty, timed from the send): the figures before the
+  // steady client, kept for comparison.
+  await run("apiAutocannon", () => apiLoad(26400, {}, "autocannon"));
+  // The engine confined to all CPUs but the first, which is left to the API; and what that costs a rollout.
+  const n = os.cpus().length;
+  const engineCpus = n === 2 ? "1" : `1-${String(n - 1)}`;
+  if (n >= 2) await run("apiEngineCpus", () => apiLoad(26400, { ARAGORA_ENGINE_CPUS: engineCpus }));
+  if (n >= 2) await run("rolloutParallel4EngineCpus", () => rollout(4, 23100, "auto", { ARAGORA_ENGINE_CPUS: engineCpus }));
 
   const p4 = results["rolloutParallel4"];
   const p1 = results["rolloutParallel1"];

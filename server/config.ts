@@ -21,6 +21,8 @@ export interface ServiceConfig {
   earlyStart: boolean;
   /** Niceness of the engine host and everything it starts (0: same priority as the API). */
   engineNice: number;
+  /** CPU list the engine is confined to (taskset syntax); undefined: all CPUs. */
+  engineCpus?: string | undefined;
   defaultProvider: Provider;
   backendUrl: string;
   /** Passphrase given directly (env), if any. */
@@ -53,6 +55,7 @@ const envSchema = z.object({
   ARAGORA_MAX_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
   ARAGORA_EARLY_START: z.enum(["auto", "true", "false"], { message: 'must be "auto", "true" or "false"' }).default("auto"),
   ARAGORA_ENGINE_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  ARAGORA_ENGINE_CPUS: z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, { message: 'must be a CPU list like "1" or "1-3,5"' }).optional(),
   ARAGORA_DEFAULT_PROVIDER: z.enum(PROVIDERS).default("local"),
   PULUMI_BACKEND_URL: z.string().min(1).optional(),
   PULUMI_CONFIG_PASSPHRASE: z.string().optional(),
@@ -94,6 +97,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (start >= end || end > 65535 || start < 1024) {
     throw new Error("invalid configuration:\n  ARAGORA_LOCAL_PORT_RANGE: must be an increasing range within 1024-65535");
   }
+  const engineCpus = e.ARAGORA_ENGINE_CPUS;
+  if (engineCpus !== undefined) {
+    const ids = engineCpus.split(",").flatMap((part) => {
+      const [a, b] = part.split("-").map(Number) as [number, number | undefined];
+      return b === undefined ? [a] : [a, b];
+    });
+    const missing = ids.find((id) => id >= cpus);
+    if (missing !== undefined) throw new Error(`invalid configuration:\n  ARAGORA_ENGINE_CPUS: CPU ${String(missing)} does not exist (CPUs 0-${String(cpus - 1)} are available)`);
+  }
   const stateDir = path.resolve(cwd, e.ARAGORA_STATE_DIR);
   return {
     port: e.PORT,
@@ -103,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxParallel: e.ARAGORA_MAX_PARALLEL,
     earlyStart: e.ARAGORA_EARLY_START === "true" || (e.ARAGORA_EARLY_START === "auto" && cpus >= EARLY_START_MIN_CPUS),
     engineNice: e.ARAGORA_ENGINE_NICE,
+    engineCpus: e.ARAGORA_ENGINE_CPUS,
     defaultProvider: e.ARAGORA_DEFAULT_PROVIDER,
     backendUrl: e.PULUMI_BACKEND_URL ?? `file://${path.join(stateDir, "backend")}`,
     passphrase: e.PULUMI_CONFIG_PASSPHRASE,

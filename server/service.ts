@@ -70,7 +70,7 @@ export function createServiceRunner(config: ServiceConfig, engineEnv: Record<str
     ...(dir !== undefined ? { pulumiBinDir: dir } : {}),
     env: engineEnv,
     projectDir: projectDir(),
-  }, { nice: config.engineNice, maxHosts: config.maxParallel });
+  }, { nice: config.engineNice, cpus: config.engineCpus, maxHosts: config.maxParallel });
 }
 
 export async function startService(config: ServiceConfig, o: ServiceOverrides = {}): Promise<RunningService> {

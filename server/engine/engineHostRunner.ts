@@ -56,6 +56,11 @@ export interface EngineHostOptions {
    * on a 2-core machine the engines otherwise take the cores from under `GET /regions`.
    */
   nice?: number | undefined;
+  /**
+   * CPUs the engine hosts (and everything they start) may run on, as a cpu list ("1", "1-3");
+   * unset: all. Keeping a CPU free of engine work leaves it to the API (docs/performance.md).
+   */
+  cpus?: string | undefined;
   /** Most engine host processes at once (the service passes ARAGORA_MAX_PARALLEL). Default 4. */
   maxHosts?: number | undefined;
   /** A host beyond the first that ran nothing for this long exits. Default 60 s. */
@@ -80,9 +85,13 @@ class EngineHost {
   constructor(options: AutomationRunnerOptions, hostOptions: EngineHostOptions, private readonly onSettled: (host: EngineHost) => void) {
     const ts = __filename.endsWith(".ts");
     const file = path.join(__dirname, ts ? "engineHost.ts" : "engineHost.js");
+    // From TypeScript sources (tests, ts-node): the host compiles them the same way.
+    const nodeArgs = ts ? ["-r", require.resolve("ts-node/register/transpile-only")] : [];
+    // With a CPU list, taskset(1) sets the affinity and execs node (same pid, same IPC channel):
+    // every thread and child of the host starts confined.
+    const cpus = hostOptions.cpus;
     this.proc = fork(file, [], {
-      // From TypeScript sources (tests, ts-node): the host compiles them the same way.
-      execArgv: ts ? ["-r", require.resolve("ts-node/register/transpile-only")] : [],
+      ...(cpus ? { execPath: "taskset", execArgv: ["-c", cpus, process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }),
       env: { ...process.env, ARAGORA_ENGINE_HOST: "1", ARAGORA_ENGINE_HOST_NICE: String(hostOptions.nice ?? 0) },
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],

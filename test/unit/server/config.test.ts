@@ -15,6 +15,21 @@ describe("ARAGORA_ENGINE_NICE", () => {
   });
 });
 
+describe("ARAGORA_ENGINE_CPUS", () => {
+  test("when it is unset or empty, then the engine may run on every CPU", () => {
+    expect(loadConfig({ ARAGORA_STATE_DIR: "x" }, "/", 2).engineCpus).toBeUndefined();
+    expect(loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_CPUS: "" }, "/", 2).engineCpus).toBeUndefined();
+  });
+
+  test.each([["1", 2], ["1-3", 4], ["1,3-5", 6]])("when it is %s on %d CPUs, then the engine is confined to that list", (raw, cpus) => {
+    expect(loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_CPUS: raw }, "/", cpus).engineCpus).toBe(raw);
+  });
+
+  test.each([["one", "must be a CPU list"], ["1-", "must be a CPU list"], ["2", "CPU 2 does not exist"], ["0-4", "CPU 4 does not exist"]])("when it is %s on 2 CPUs, then loading fails naming the variable", (raw, reason) => {
+    expect(() => loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_CPUS: raw }, "/", 2)).toThrow(new RegExp(`ARAGORA_ENGINE_CPUS: .*${reason}`));
+  });
+});
+
 describe("ARAGORA_EARLY_START", () => {
   test.each([
     [undefined, 2, false],

@@ -11,6 +11,7 @@
  */
 import * as http from "node:http";
 import autocannon from "autocannon";
+import { percentile, round } from "./stats";
 
 export interface LoadRequest {
   url: string;
@@ -42,12 +43,8 @@ async function load(req: LoadRequest): Promise<LoadResult> {
   if (req.warmupSec > 0) await steady(req, false);
   const lat = await steady(req, true);
   const sorted = [...lat].sort((a, b) => a - b);
-  const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN);
+  const at = (q: number) => round(percentile(sorted, q));
   return { p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), maxMs: at(1), rps: round(sorted.length / (lat.elapsedMs / 1000)), non2xx: lat.non2xx };
-}
-
-function round(n: number): number {
-  return Math.round(n * 10) / 10;
 }
 
 /**

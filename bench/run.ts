@@ -16,7 +16,9 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { LoadRequest, LoadResult } from "./loadClient";
+import { median, round } from "./stats";
 import { EARLY_START_MIN_CPUS } from "../server/config";
+import { allowedCpus, formatCpuList } from "../server/cpuList";
 import { createAutomationRunner } from "../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../server/engine/toolchain";
 import { regionProgram } from "../stacks/region";
@@ -347,10 +349,12 @@ async function main(): Promise<void> {
   // steady client, kept for comparison.
   await run("apiAutocannon", () => apiLoad(26400, {}, "autocannon"));
   // The engine confined to all CPUs but the first, which is left to the API; and what that costs a rollout.
-  const n = os.cpus().length;
-  const engineCpus = n === 2 ? "1" : `1-${String(n - 1)}`;
-  if (n >= 2) await run("apiEngineCpus", () => apiLoad(26400, { ARAGORA_ENGINE_CPUS: engineCpus }));
-  if (n >= 2) await run("rolloutParallel4EngineCpus", () => rollout(4, 23100, "auto", { ARAGORA_ENGINE_CPUS: engineCpus }));
+  const [apiCpu, ...engineIds] = allowedCpus();
+  if (apiCpu !== undefined && engineIds.length > 0) {
+    const engineCpus = formatCpuList(engineIds);
+    await run("apiEngineCpus", () => apiLoad(26400, { ARAGORA_ENGINE_CPUS: engineCpus }));
+    await run("rolloutParallel4EngineCpus", () => rollout(4, 23100, "auto", { ARAGORA_ENGINE_CPUS: engineCpus }));
+  }
 
   const p4 = results["rolloutParallel4"];
   const p1 = results["rolloutParallel1"];
@@ -421,14 +425,6 @@ function benchStateDir(prefix: string): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-function round(n: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
 }
 /** USER_HZ: /proc/stat counts in clock ticks of 1/100 s on Linux. */
 const CLOCK_TICKS = 100;

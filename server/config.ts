@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
 import { PROVIDERS, type Provider } from "../stacks/spec/regionSpec";
+import { allowedCpus, CPU_LIST_PATTERN, formatCpuList, parseCpuList } from "./cpuList";
 
 export interface ServiceConfig {
   port: number;
@@ -55,7 +56,7 @@ const envSchema = z.object({
   ARAGORA_MAX_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
   ARAGORA_EARLY_START: z.enum(["auto", "true", "false"], { message: 'must be "auto", "true" or "false"' }).default("auto"),
   ARAGORA_ENGINE_NICE: z.coerce.number().int().min(0).max(19).default(10),
-  ARAGORA_ENGINE_CPUS: z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, { message: 'must be a CPU list like "1" or "1-3,5"' }).optional(),
+  ARAGORA_ENGINE_CPUS: z.string().regex(CPU_LIST_PATTERN, { message: 'must be a CPU list like "1" or "1-3,5"' }).optional(),
   ARAGORA_DEFAULT_PROVIDER: z.enum(PROVIDERS).default("local"),
   PULUMI_BACKEND_URL: z.string().min(1).optional(),
   PULUMI_CONFIG_PASSPHRASE: z.string().optional(),
@@ -80,11 +81,27 @@ const envSchema = z.object({
  */
 export const EARLY_START_MIN_CPUS = 3;
 
+/** ARAGORA_ENGINE_CPUS must name CPUs this process may run on (a reversed range is an error too). */
+function checkEngineCpus(list: string, allowed: readonly number[]): void {
+  const fail = (reason: string): never => {
+    throw new Error(`invalid configuration:\n  ARAGORA_ENGINE_CPUS: ${reason}`);
+  };
+  let ids: number[] = [];
+  try {
+    ids = parseCpuList(list);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const missing = ids.filter((id) => !allowed.includes(id));
+  if (missing.length > 0) fail(`${formatCpuList(missing)} not among the CPUs this process may run on (${formatCpuList(allowed)})`);
+}
+
 /**
  * Reads the configuration from an environment; throws one error naming every bad variable.
- * `cpus` decides `ARAGORA_EARLY_START=auto` (tests pass their own).
+ * `cpus` decides `ARAGORA_EARLY_START=auto`, `allowedCpus` (the ids this process may run on) bounds
+ * ARAGORA_ENGINE_CPUS; tests pass their own.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), cpus = os.availableParallelism()): ServiceConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), cpus = os.availableParallelism(), allowed: readonly number[] = allowedCpus()): ServiceConfig {
   // An empty variable counts as unset (`FOO= npm start`).
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = envSchema.safeParse(given);
@@ -97,15 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (start >= end || end > 65535 || start < 1024) {
     throw new Error("invalid configuration:\n  ARAGORA_LOCAL_PORT_RANGE: must be an increasing range within 1024-65535");
   }
-  const engineCpus = e.ARAGORA_ENGINE_CPUS;
-  if (engineCpus !== undefined) {
-    const ids = engineCpus.split(",").flatMap((part) => {
-      const [a, b] = part.split("-").map(Number) as [number, number | undefined];
-      return b === undefined ? [a] : [a, b];
-    });
-    const missing = ids.find((id) => id >= cpus);
-    if (missing !== undefined) throw new Error(`invalid configuration:\n  ARAGORA_ENGINE_CPUS: CPU ${String(missing)} does not exist (CPUs 0-${String(cpus - 1)} are available)`);
-  }
+  if (e.ARAGORA_ENGINE_CPUS !== undefined) checkEngineCpus(e.ARAGORA_ENGINE_CPUS, allowed);
   const stateDir = path.resolve(cwd, e.ARAGORA_STATE_DIR);
   return {
     port: e.PORT,

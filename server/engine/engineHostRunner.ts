@@ -20,7 +20,7 @@
  * Steps that run at the same time run in hosts of their own (a pool of up to ARAGORA_MAX_PARALLEL
  * hosts; EngineHostRunner says why), and a host that dies is replaced by the next call.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { AutomationRunnerOptions } from "./automationRunner";
@@ -212,6 +212,18 @@ class EngineHost {
  * and a host that dies (crash, OOM kill) takes only its own steps with it: the next call starts a
  * new host.
  */
+/**
+ * With a CPU list, every host starts through taskset: check once, at start, that it runs and takes
+ * the list, so a missing util-linux is one clear error instead of every step failing to spawn.
+ */
+function checkTaskset(cpus: string): void {
+  const r = spawnSync("taskset", ["-c", cpus, "true"], { encoding: "utf8", timeout: 10_000, env: process.env });
+  if (r.error !== undefined || r.status !== 0) {
+    const why = r.error !== undefined ? r.error.message : (r.stderr.trim() || `exit ${String(r.status)}`);
+    throw new Error(`ARAGORA_ENGINE_CPUS=${cpus} needs taskset (util-linux) to confine the engine, and it failed: ${why}`);
+  }
+}
+
 class EngineHostRunner implements StackRunner {
   private readonly hosts: EngineHost[] = [];
   private nextId = 1;
@@ -222,6 +234,7 @@ class EngineHostRunner implements StackRunner {
   constructor(private readonly options: AutomationRunnerOptions, private readonly hostOptions: EngineHostOptions) {
     this.maxHosts = Math.max(1, hostOptions.maxHosts ?? 4);
     this.idleMs = hostOptions.idleMs ?? 60_000;
+    if (hostOptions.cpus) checkTaskset(hostOptions.cpus);
     this.spawn(); // booted before the first operation
   }
 

@@ -21,12 +21,24 @@ describe("ARAGORA_ENGINE_CPUS", () => {
     expect(loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_CPUS: "" }, "/", 2).engineCpus).toBeUndefined();
   });
 
-  test.each([["1", 2], ["1-3", 4], ["1,3-5", 6]])("when it is %s on %d CPUs, then the engine is confined to that list", (raw, cpus) => {
-    expect(loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_CPUS: raw }, "/", cpus).engineCpus).toBe(raw);
+  test.each([
+    ["1", [0, 1]],
+    ["1-3", [0, 1, 2, 3]],
+    ["1,3-5", [0, 1, 2, 3, 4, 5]],
+    ["3", [2, 3]],
+  ])("when it is %s and the process may run on %j, then the engine is confined to that list", (raw, allowed) => {
+    expect(loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_CPUS: raw }, "/", allowed.length, allowed).engineCpus).toBe(raw);
   });
 
-  test.each([["one", "must be a CPU list"], ["1-", "must be a CPU list"], ["2", "CPU 2 does not exist"], ["0-4", "CPU 4 does not exist"]])("when it is %s on 2 CPUs, then loading fails naming the variable", (raw, reason) => {
-    expect(() => loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_CPUS: raw }, "/", 2)).toThrow(new RegExp(`ARAGORA_ENGINE_CPUS: .*${reason}`));
+  test.each([
+    ["one", [0, 1], "must be a CPU list"],
+    ["1-", [0, 1], "must be a CPU list"],
+    ["3-1", [0, 1, 2, 3], "range 3-1 runs backwards"],
+    ["2", [0, 1], "2 not among the CPUs this process may run on \\(0-1\\)"],
+    ["0-4", [0, 1], "2-4 not among the CPUs"],
+    ["1", [2, 3], "1 not among the CPUs this process may run on \\(2-3\\)"],
+  ])("when it is %s and the process may run on %j, then loading fails naming the variable and the reason", (raw, allowed, reason) => {
+    expect(() => loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_CPUS: raw }, "/", allowed.length, allowed)).toThrow(new RegExp(`ARAGORA_ENGINE_CPUS: ${reason}`));
   });
 });
 

@@ -41,6 +41,10 @@ import {
   type StepResult,
 } from "./stackRunner";
 import { killOrphanedPlugins } from "./orphans";
+import { repairFileBackend } from "./backendRepair";
+
+/** How the CLI reports a backend metadata sidecar that does not decode (server/engine/backendRepair.ts). */
+const DAMAGED_SIDECAR = /failed to load checkpoint: (unexpected )?EOF/;
 
 export const PROJECT_NAME = "aragora";
 const execFileAsync = promisify(execFile);
@@ -175,6 +179,8 @@ class AutomationRunner implements StackRunner {
 
   /** recover() without the per-stack mutex (the caller holds it). */
   private async clearStale(stackName: string): Promise<void> {
+    // First the metadata a killed CLI can leave empty: with it, every command below fails.
+    repairFileBackend(this.backendUrl);
     const ws = await this.workspace(stackName);
     try {
       await ws.selectStack(stackName);
@@ -255,12 +261,15 @@ class AutomationRunner implements StackRunner {
           killOrphanedPlugins(path.join(this.options.stateDir, "workspaces", req.stack));
           cleared = await this.clearStale(req.stack).then(() => true, () => false);
         }
-        throw this.translate(err, req.stack, action, errors, opts?.signal, death === undefined ? undefined : { how: death, cleared });
+        // A CLI killed earlier (a manual run, another process) can have left an empty metadata
+        // sidecar that fails every command on the stack (server/engine/backendRepair.ts).
+        const repaired = death === undefined && DAMAGED_SIDECAR.test(`${String(err)}\n${errors.join("\n")}`) ? repairFileBackend(this.backendUrl) : [];
+        throw this.translate(err, req.stack, action, errors, opts?.signal, death === undefined ? undefined : { how: death, cleared }, repaired);
       }
     });
   }
 
-  private translate(err: unknown, stackName: string, action: StepAction, errors: string[], signal?: AbortSignal, death?: { how: string; cleared: boolean }): Error {
+  private translate(err: unknown, stackName: string, action: StepAction, errors: string[], signal?: AbortSignal, death?: { how: string; cleared: boolean }, repaired: string[] = []): Error {
     if (signal?.aborted) return new StepCancelledError(stackName, action);
     if (err instanceof ConcurrentUpdateError) {
       return new StackBusyError(stackName, `stack ${stackName} is locked by another update (another service instance or a manual pulumi run)`);
@@ -274,7 +283,10 @@ class AutomationRunner implements StackRunner {
     }
     const raw = err instanceof Error ? err.message : String(err);
     const detail = errors.length > 0 ? errors.join("\n") : summarizeCliError(raw);
-    return new StepFailedError(stackName, action, `${action} of stack ${stackName} failed: ${detail}`);
+    const repair = repaired.length > 0
+      ? `\nthe backend held metadata files a killed Pulumi CLI had left empty (${repaired.join(", ")}); they were removed, so the step can be retried`
+      : "";
+    return new StepFailedError(stackName, action, `${action} of stack ${stackName} failed: ${detail}${repair}`);
   }
 
   /** The stack, selected (or created) once per process, with `req`'s program and config in place. */

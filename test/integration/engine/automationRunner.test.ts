@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
-import type { EngineEvent, StackRunner } from "../../../server/engine/stackRunner";
+import { StepFailedError, type EngineEvent, type StackRunner } from "../../../server/engine/stackRunner";
 
 jest.setTimeout(180_000);
 
@@ -139,6 +139,29 @@ describe("the automation runner on a file backend", () => {
       await runner.destroy({ stack, program: async () => { await Promise.resolve(); }, config: {} });
     }
     expect(await runner.listStacks()).toEqual([]);
+  });
+
+  it("when a killed CLI left the checkpoint's metadata sidecar empty, then the failing step removes it and says so, and recover() repairs it before clearing locks", async () => {
+    const req = { stack: "sidecar", program: async () => { await Promise.resolve(); return { n: 1 }; }, config: {} };
+    expect((await runner.up(req)).outputs["n"]).toEqual({ value: 1, secret: false });
+    const sidecar = path.join(stateDir, "backend", ".pulumi", "stacks", "aragora", "sidecar.json.attrs");
+    expect(JSON.parse(fs.readFileSync(sidecar, "utf8"))).toHaveProperty("md5");
+
+    // What fileblob leaves when the CLI dies between creating the sidecar and writing it.
+    fs.writeFileSync(sidecar, "");
+    const failed = runner.up(req);
+    await expect(failed).rejects.toBeInstanceOf(StepFailedError);
+    await expect(failed).rejects.toThrow(/failed to load checkpoint: EOF[\s\S]*\.pulumi\/stacks\/aragora\/sidecar\.json\.attrs\); they were removed, so the step can be retried/);
+    expect(fs.existsSync(sidecar)).toBe(false);
+    const again = await runner.up(req);
+    expect(again.outputs["n"]).toEqual({ value: 1, secret: false });
+
+    // The same damage met by recover() (start-up, or after the engine was killed): repaired first.
+    fs.writeFileSync(sidecar, "");
+    await runner.recover("sidecar");
+    expect(fs.existsSync(sidecar)).toBe(false);
+    expect((await runner.up(req)).outputs["n"]).toEqual({ value: 1, secret: false });
+    await runner.destroy(req);
   });
 
   it("when a stack name could escape its directory, then the runner refuses it before touching disk", async () => {

@@ -6,10 +6,13 @@
  * provider started by the dead engine may keep running, and `POST /operations/{id}/retry` must
  * clear the stack lock and pending operations the dead CLI left and bring the region up. Then the
  * same for the engine host process itself (the parent of the running CLI): the step fails saying
- * so, its orphaned engine is stopped, and the retry runs on a new host.
+ * so, its orphaned engine is stopped, and the retry runs on a new host. The service runs with the
+ * engine confined to CPU 0 (ARAGORA_ENGINE_CPUS): the CLI, its plugins and every host thread must
+ * be, the service must not.
  */
 import * as fs from "node:fs";
 import { Client } from "pg";
+import { allowedCpus, formatCpuList } from "../../../server/cpuList";
 import { alive } from "../local/helpers";
 import {
   apiFor,
@@ -59,6 +62,16 @@ function niceOf(pid: number, tid?: number): number | undefined {
   }
 }
 
+/** A process's (or thread's) allowed CPUs as /proc lists them ("0-1"); undefined once it is gone. */
+function cpusOf(pid: number, tid?: number): string | undefined {
+  try {
+    const status = fs.readFileSync(tid === undefined ? `/proc/${String(pid)}/status` : `/proc/${String(pid)}/task/${String(tid)}/status`, "utf8");
+    return /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 const isPulumiUp = (argv: string[]): boolean => (argv[0] ?? "").split("/").pop() === "pulumi" && argv.includes("up");
 
 /**
@@ -97,7 +110,8 @@ describe("engine process killed mid-up", () => {
   let failedMessage = "";
 
   test("when the pulumi up process is SIGKILLed, then the step fails with a clear message, the operation is failed and no provider outlives it", async () => {
-    svc = spawnService({ ...env.env, PORT: String(env.servicePort) });
+    // The engine confined to CPU 0 (ARAGORA_ENGINE_CPUS): it and everything it starts, not the service.
+    svc = spawnService({ ...env.env, PORT: String(env.servicePort), ARAGORA_ENGINE_CPUS: "0" });
     await waitHealthy(svc, env.servicePort);
     const servicePid = svc.child.pid!;
     const res = await api("POST", "/regions", { token: "operator", body: { name: REGION, primary: true, app: { replicas: 1 } } });
@@ -119,6 +133,11 @@ describe("engine process killed mid-up", () => {
     const hostThreadNices = hosts.flatMap((h) => fs.readdirSync(`/proc/${h.pid}/task`).map((tid) => niceOf(h.pid, Number(tid))));
     expect(hostThreadNices.length).toBeGreaterThan(hosts.length);
     expect([...new Set(hostThreadNices.filter((n) => n !== undefined))]).toEqual([10]);
+    const allCpus = formatCpuList(allowedCpus());
+    const hostThreadCpus = hosts.flatMap((h) => fs.readdirSync(`/proc/${h.pid}/task`).map((tid) => cpusOf(h.pid, Number(tid))));
+    const childCpus = engineChildren.map((p) => cpusOf(p.pid)).filter((c): c is string => c !== undefined);
+    expect({ service: cpusOf(servicePid), cli: cpusOf(cli.pid), children: [...new Set(childCpus)], hostThreads: [...new Set(hostThreadCpus.filter((c) => c !== undefined))] })
+      .toEqual({ service: allCpus, cli: "0", children: ["0"], hostThreads: ["0"] });
     process.kill(cli.pid, "SIGKILL");
     const killedAt = Date.now();
 
@@ -132,6 +151,9 @@ describe("engine process killed mid-up", () => {
     figures["failedMessage"] = failedMessage;
     expect(failedMessage).toMatch(new RegExp(`^up of stack ${REGION} failed: the engine process \\(pulumi up\\) was killed by SIGKILL`));
     expect(op.error.message).toContain("the engine process (pulumi up) was killed by SIGKILL");
+    // Cleared at once, not left for a restart: a kill that lands while the CLI writes the backend's
+    // metadata leaves an empty sidecar that clearing has to repair first (server/engine/backendRepair.ts).
+    expect(failedMessage).toMatch(/its stack lock and pending operations were cleared, so the step can be retried$/);
     expect(failedMessage.length).toBeLessThan(600);
     for (const s of [PASSPHRASE, ...Object.values(TOKENS)]) {
       expect(failedMessage).not.toContain(s);

@@ -22,6 +22,8 @@ export interface ServiceConfig {
   earlyStart: boolean;
   /** Niceness of the engine host and everything it starts (0: same priority as the API). */
   engineNice: number;
+  /** Engine runs attach to dynamic-provider servers kept between runs (docs/performance.md). */
+  engineSharedProviders: boolean;
   /** CPU list the engine is confined to (taskset syntax); undefined: all CPUs. */
   engineCpus?: string | undefined;
   defaultProvider: Provider;
@@ -56,6 +58,7 @@ const envSchema = z.object({
   ARAGORA_MAX_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
   ARAGORA_EARLY_START: z.enum(["auto", "true", "false"], { message: 'must be "auto", "true" or "false"' }).default("auto"),
   ARAGORA_ENGINE_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  ARAGORA_ENGINE_SHARED_PROVIDERS: z.enum(["true", "false"], { message: 'must be "true" or "false"' }).default("true"),
   ARAGORA_ENGINE_CPUS: z.string().regex(CPU_LIST_PATTERN, { message: 'must be a CPU list like "1" or "1-3,5"' }).optional(),
   ARAGORA_DEFAULT_PROVIDER: z.enum(PROVIDERS).default("local"),
   PULUMI_BACKEND_URL: z.string().min(1).optional(),
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     earlyStart: e.ARAGORA_EARLY_START === "true" || (e.ARAGORA_EARLY_START === "auto" && cpus >= EARLY_START_MIN_CPUS),
     engineNice: e.ARAGORA_ENGINE_NICE,
     engineCpus: e.ARAGORA_ENGINE_CPUS,
+    engineSharedProviders: e.ARAGORA_ENGINE_SHARED_PROVIDERS === "true",
     defaultProvider: e.ARAGORA_DEFAULT_PROVIDER,
     backendUrl: e.PULUMI_BACKEND_URL ?? `file://${path.join(stateDir, "backend")}`,
     passphrase: e.PULUMI_CONFIG_PASSPHRASE,

@@ -70,6 +70,7 @@ export function createServiceRunner(config: ServiceConfig, engineEnv: Record<str
     ...(dir !== undefined ? { pulumiBinDir: dir } : {}),
     env: engineEnv,
     projectDir: projectDir(),
+    sharedProviders: config.engineSharedProviders,
   }, { nice: config.engineNice, cpus: config.engineCpus, maxHosts: config.maxParallel });
 }
 

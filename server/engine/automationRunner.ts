@@ -42,6 +42,7 @@ import {
 } from "./stackRunner";
 import { killOrphanedPlugins } from "./orphans";
 import { repairFileBackend } from "./backendRepair";
+import { attachSetting, ProviderPool, type ProviderLease } from "./providerPool";
 
 /** How the CLI reports a backend metadata sidecar that does not decode (server/engine/backendRepair.ts). */
 const DAMAGED_SIDECAR = /failed to load checkpoint: (unexpected )?EOF/;
@@ -57,6 +58,11 @@ export interface AutomationRunnerOptions {
   /** Secrets passphrase (one of passphrase / passphraseFile is required). */
   passphrase?: string;
   passphraseFile?: string;
+  /**
+   * Keep dynamic-provider servers between runs and attach each run to one (server/engine/providerPool.ts)
+   * instead of letting every run start its own. Default true.
+   */
+  sharedProviders?: boolean;
   /** Directory holding the `pulumi` binary (and pulumi-resource-pulumi-nodejs); default: from PATH. */
   pulumiBinDir?: string;
   /** Extra environment for the engine and its plugins. */
@@ -86,7 +92,7 @@ class KeyedMutex {
   }
 }
 
-export function createAutomationRunner(options: AutomationRunnerOptions): StackRunner {
+export function createAutomationRunner(options: AutomationRunnerOptions): StackRunner & AutomationRunnerExtras {
   return new AutomationRunner(options);
 }
 
@@ -104,8 +110,19 @@ interface StackHandle {
   configStamp?: string;
 }
 
-class AutomationRunner implements StackRunner {
+/** Beyond StackRunner: the provider servers' lifecycle. */
+export interface AutomationRunnerExtras {
+  /** Starts a dynamic-provider server ahead of the first run (the engine host does, at start). */
+  warm(): void;
+  /** Pids of the live dynamic-provider servers. */
+  providerPids(): number[];
+  /** Stops the dynamic-provider servers. */
+  close(): Promise<void>;
+}
+
+class AutomationRunner implements StackRunner, AutomationRunnerExtras {
   private readonly mutex = new KeyedMutex();
+  private readonly providers: ProviderPool | undefined;
   private readonly handles = new Map<string, StackHandle>();
   private commandPromise: Promise<PulumiCommand> | undefined;
   private readonly backendUrl: string;
@@ -121,6 +138,45 @@ class AutomationRunner implements StackRunner {
       fs.mkdirSync(this.backendUrl.slice("file://".length), { recursive: true });
     }
     fs.mkdirSync(this.configDir, { recursive: true });
+    if (options.sharedProviders !== false) {
+      // Where a launched provider would run: a workspace, with the project's dirs linked in.
+      const cwd = path.join(options.stateDir, "workspaces", "_providers");
+      fs.mkdirSync(cwd, { recursive: true });
+      linkProjectDirs(cwd, options.projectDir);
+      this.providers = new ProviderPool({ env: { ...process.env, ...this.env() }, cwd });
+    }
+  }
+
+  warm(): void {
+    this.providers?.warm();
+  }
+
+  providerPids(): number[] {
+    return this.providers?.pids() ?? [];
+  }
+
+  close(): Promise<void> {
+    this.providers?.close();
+    return Promise.resolve();
+  }
+
+  /**
+   * Leases a provider server for one run of `stackName` and points the run at it
+   * (`PULUMI_DEBUG_PROVIDERS=pulumi-nodejs:<port>` in its workspace's environment); without a pool,
+   * or if no server would start, the run starts its own provider as the CLI does by default.
+   */
+  private async attachProvider(stackName: string): Promise<ProviderLease | undefined> {
+    const envVars = this.handles.get(stackName)?.workspace.envVars;
+    if (!envVars) return undefined;
+    delete envVars["PULUMI_DEBUG_PROVIDERS"];
+    if (!this.providers) return undefined;
+    try {
+      const lease = await this.providers.lease();
+      envVars["PULUMI_DEBUG_PROVIDERS"] = attachSetting(lease.port);
+      return lease;
+    } catch {
+      return undefined;
+    }
   }
 
   up(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
@@ -239,14 +295,22 @@ class AutomationRunner implements StackRunner {
         if (mapped.severity === "error") errors.push(mapped.message);
         opts?.onEvent?.(mapped);
       };
+      let lease: ProviderLease | undefined;
       try {
         const ready = opts?.ready;
         const stack = await this.stack(ready ? { ...req, program: gated(req.program, ready) } : req);
+        lease = await this.attachProvider(req.stack);
         const result = await run(stack, { onEvent, ...(opts?.signal ? { signal: opts.signal } : {}), color: "never" });
+        // The engine has closed its connection: the server is free for the next run.
+        lease?.release(true);
         const outputs = result.outputs ?? (action === "destroy" ? {} : mapOutputs(await stack.outputs()));
         if (action === "destroy") this.handles.delete(req.stack);
         return { action, stack: req.stack, summary: result.summary, outputs, changes, durationMs: Date.now() - started };
       } catch (err) {
+        // The run failed, was cancelled or its CLI died: its provider may still be working for it
+        // (a create the engine never heard back from). Killed, before anything below clears the
+        // stack for a retry.
+        lease?.release(false);
         // Whatever failed (a stack removed by hand, a config file edited mid-step), start afresh next time.
         this.handles.delete(req.stack);
         // The CLI died (kill -9, the OOM killer) instead of finishing: it left the backend's stack

@@ -76,6 +76,7 @@ function serve(): void {
     switch (m.type) {
       case "init":
         runner = createAutomationRunner(m.options);
+        runner.warm(); // its first run attaches to a provider that is already up
         break;
       case "run": {
         const abort = new AbortController();

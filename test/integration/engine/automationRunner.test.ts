@@ -9,12 +9,22 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
-import { StepFailedError, type EngineEvent, type StackRunner } from "../../../server/engine/stackRunner";
+import { StepFailedError, type EngineEvent } from "../../../server/engine/stackRunner";
+import { alive } from "../local/helpers";
+
+/** Waits up to 10 s for `cond`. */
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 jest.setTimeout(180_000);
 
 let stateDir: string;
-let runner: StackRunner;
+let runner: ReturnType<typeof createAutomationRunner>;
 let markerDir: string;
 
 beforeAll(() => {
@@ -30,7 +40,8 @@ beforeAll(() => {
   });
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await runner.close();
   fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -162,6 +173,70 @@ describe("the automation runner on a file backend", () => {
     expect(fs.existsSync(sidecar)).toBe(false);
     expect((await runner.up(req)).outputs["n"]).toEqual({ value: 1, secret: false });
     await runner.destroy(req);
+  });
+
+  it("when runs follow each other, then they attach to one dynamic-provider server kept between them; a failed run's server is killed and the next run gets a new one", async () => {
+    // The provider reports the process it runs in: the pool's server, not a plugin the CLI started.
+    const program = (n: number, fail = false) => async () => {
+      await Promise.resolve();
+      const provider: pulumi.dynamic.ResourceProvider = {
+        async create(inputs: { n: number; fail: boolean }) {
+          await Promise.resolve();
+          if (inputs.fail) throw new Error("create refused on purpose");
+          return { id: `pid-${String(inputs.n)}`, outs: { ...inputs, pid: process.pid } };
+        },
+      };
+      class Pid extends pulumi.dynamic.Resource {
+        declare readonly pid: pulumi.Output<number>;
+        constructor(name: string, args: { n: number; fail: boolean }) {
+          super(provider, name, { ...args, pid: undefined }, {});
+        }
+      }
+      // A new resource per n: each run creates one (and deletes the last, a no-op here).
+      return { pid: new Pid(`pid-${String(n)}`, { n, fail }).pid };
+    };
+    const up = async (n: number) => (await runner.up({ stack: "pool", program: program(n), config: {} })).outputs["pid"]?.value as number;
+
+    const first = await up(1);
+    expect(runner.providerPids()).toEqual([first]);
+    const second = await up(2);
+    expect(second).toBe(first);
+    expect(runner.providerPids()).toEqual([first]);
+
+    await expect(runner.up({ stack: "pool", program: program(3, true), config: {} })).rejects.toThrow(/create refused on purpose/);
+    await until(() => !alive(first));
+    expect(runner.providerPids()).toEqual([]);
+    const third = await up(4);
+    expect(third).not.toBe(first);
+    expect(runner.providerPids()).toEqual([third]);
+    await runner.destroy({ stack: "pool", program: program(4), config: {} });
+  });
+
+  it("when shared providers are turned off, then each run starts its own provider", async () => {
+    const bin = findPulumiBinDir();
+    const own = createAutomationRunner({ stateDir, passphrase: "test-passphrase", projectDir: projectDir(), sharedProviders: false, ...(bin ? { pulumiBinDir: bin } : {}) });
+    const program = async () => {
+      await Promise.resolve();
+      const provider: pulumi.dynamic.ResourceProvider = {
+        async create() {
+          await Promise.resolve();
+          return { id: "own", outs: { pid: process.pid } };
+        },
+      };
+      class Pid extends pulumi.dynamic.Resource {
+        declare readonly pid: pulumi.Output<number>;
+        constructor(name: string) {
+          super(provider, name, { pid: undefined }, {});
+        }
+      }
+      return { pid: new Pid("pid").pid };
+    };
+    const res = await own.up({ stack: "own", program, config: {} });
+    const pid = res.outputs["pid"]?.value as number;
+    expect(pid).toEqual(expect.any(Number));
+    expect(own.providerPids()).toEqual([]);
+    expect(alive(pid)).toBe(false); // the plugin exited with its run
+    await own.destroy({ stack: "own", program, config: {} });
   });
 
   it("when a stack name could escape its directory, then the runner refuses it before touching disk", async () => {

@@ -72,6 +72,11 @@ function cpusOf(pid: number, tid?: number): string | undefined {
   }
 }
 
+/** The dynamic-provider servers an engine host keeps (server/engine/providerPool.ts). */
+function providerServersOf(hostPid: number): { pid: number; ppid: number; argv: string[] }[] {
+  return descendants(hostPid).filter((p) => p.ppid === hostPid && p.argv.some((a) => /dynamicProviderServer\.(js|ts)$/.test(a)));
+}
+
 const isPulumiUp = (argv: string[]): boolean => (argv[0] ?? "").split("/").pop() === "pulumi" && argv.includes("up");
 
 /**
@@ -120,8 +125,10 @@ describe("engine process killed mid-up", () => {
 
     // Mid-up: the step runs, the engine has reported a few resources, and its CLI is a descendant of the service.
     const cli = await upUnderway(servicePid, opId, 4);
-    // Everything the CLI started (the dynamic provider and its wrapper) before it dies.
-    const engineChildren = descendants(cli.pid);
+    // Everything working for this run before the CLI dies: what the CLI started, and the dynamic-
+    // provider server of the engine host running it, which the run attached to.
+    const engineChildren = [...descendants(cli.pid), ...providerServersOf(cli.ppid)];
+    expect(providerServersOf(cli.ppid).length).toBeGreaterThan(0);
     figures["engineChildren"] = engineChildren.map((p) => p.argv.slice(0, 2).map((a) => a.split("/").pop()).join(" "));
     // ARAGORA_ENGINE_NICE (default 10): the engine and what it starts yield the cores to the API.
     const childNices = engineChildren.map((p) => niceOf(p.pid)).filter((n): n is number => n !== undefined);
@@ -164,8 +171,9 @@ describe("engine process killed mid-up", () => {
     expect(svc.child.exitCode).toBeNull();
     expect((await fetch(`${base}/health`)).status).toBe(200);
 
-    // No process the dead engine started keeps running (its dynamic provider would otherwise idle
-    // forever, reparented; the runner kills what is left in the stack's workspace).
+    // No process that worked for the dead engine keeps running (a provider could otherwise finish a
+    // create behind the retry's back; the runner kills the run's provider server and anything left
+    // in the stack's workspace).
     const left = await until(() => {
       const still = engineChildren.map((p) => p.pid).filter(alive);
       return still.length === 0 ? still : undefined;
@@ -217,7 +225,8 @@ describe("engine process killed mid-up", () => {
     const cli = await upUnderway(servicePid, id, 1);
     const host = descendants(servicePid).find((p) => p.pid === cli.ppid);
     expect(host?.argv.some((a) => /engineHost\.(ts|js)$/.test(a))).toBe(true);
-    const engine = [cli, ...descendants(cli.pid)];
+    const engine = [cli, ...descendants(cli.pid), ...providerServersOf(cli.ppid)];
+    expect(engine.length).toBeGreaterThan(1);
     process.kill(cli.ppid, "SIGKILL");
     const killedAt = Date.now();
 

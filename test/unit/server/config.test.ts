@@ -42,6 +42,17 @@ describe("ARAGORA_ENGINE_CPUS", () => {
   });
 });
 
+describe("ARAGORA_ENGINE_SHARED_PROVIDERS", () => {
+  test.each([[undefined, true], ["true", true], ["false", false]])("when it is %s, then engineSharedProviders is %s", (raw, want) => {
+    const env = raw === undefined ? { ARAGORA_STATE_DIR: "x" } : { ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_SHARED_PROVIDERS: raw };
+    expect(loadConfig(env, "/", 2, [0, 1]).engineSharedProviders).toBe(want);
+  });
+
+  test("when it is neither true nor false, then loading fails naming the variable", () => {
+    expect(() => loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_SHARED_PROVIDERS: "yes" }, "/", 2, [0, 1])).toThrow(/ARAGORA_ENGINE_SHARED_PROVIDERS: must be "true" or "false"/);
+  });
+});
+
 describe("ARAGORA_EARLY_START", () => {
   test.each([
     [undefined, 2, false],

@@ -1,0 +1,170 @@
+/**
+ * Dynamic-provider servers kept between engine runs (server/engine/dynamicProviderServer.ts).
+ *
+ * Each engine run leases one server for its whole run, so no two runs share a provider at once;
+ * when the run ends well the server goes back to the pool, otherwise (the run failed, was
+ * cancelled, or its CLI was killed) it is killed, since it may still be working for that run, and
+ * the next lease starts a fresh one. A server is also retired after `maxRuns` runs, so what the
+ * SDK caches per process (each distinct serialized provider, deserialized once) cannot grow
+ * without bound.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
+
+export interface ProviderLease {
+  /** The port the engine attaches to (`PULUMI_DEBUG_PROVIDERS=pulumi-nodejs:<port>`). */
+  port: number;
+  pid: number;
+  /** The run is over: `reuse` false kills the server instead of pooling it. */
+  release(reuse: boolean): void;
+}
+
+export interface ProviderPoolOptions {
+  /** Environment of the servers: what the engine's plugins would get (NODE_PATH, PULUMI_HOME, …). */
+  env: NodeJS.ProcessEnv;
+  /** Their working directory (relative paths in providers resolve from it, as in a stack's workspace). */
+  cwd: string;
+  /** Runs a server serves before it is retired. Default 50. */
+  maxRuns?: number;
+  /** How long a server may take to listen. Default 60 s. */
+  startTimeoutMs?: number;
+}
+
+/** The `pulumi-nodejs` entry for PULUMI_DEBUG_PROVIDERS. */
+export function attachSetting(port: number): string {
+  return `pulumi-nodejs:${String(port)}`;
+}
+
+class ProviderServer {
+  readonly proc: ChildProcess;
+  readonly port: Promise<number>;
+  runs = 0;
+  exited = false;
+
+  constructor(options: ProviderPoolOptions) {
+    const ts = __filename.endsWith(".ts");
+    const file = path.join(__dirname, ts ? "dynamicProviderServer.ts" : "dynamicProviderServer.js");
+    this.proc = fork(file, [], {
+      cwd: options.cwd,
+      // From TypeScript sources (tests): ts-node finds its tsconfig from the project, not the cwd.
+      env: ts ? { ...options.env, TS_NODE_PROJECT: path.join(__dirname, "..", "..", "tsconfig.json") } : options.env,
+      execArgv: ts ? ["-r", require.resolve("ts-node/register/transpile-only")] : [],
+      // stdout: the port line, then whatever providers print (drained); stderr is not shown either:
+      // a launched provider's output went to the engine, which kept it out of the service's log.
+      stdio: ["ignore", "pipe", "ignore", "ipc"],
+    });
+    this.proc.unref();
+    this.proc.channel?.unref();
+    const timeout = options.startTimeoutMs ?? 60_000;
+    this.port = new Promise<number>((resolve, reject) => {
+      let text = "";
+      const timer = setTimeout(() => {
+        reject(new Error(`the dynamic provider did not start listening within ${String(timeout)} ms`));
+        this.kill();
+      }, timeout);
+      timer.unref();
+      const stdout = this.proc.stdout;
+      stdout?.setEncoding("utf8");
+      const onData = (chunk: string): void => {
+        text += chunk;
+        const line = /^(\d+)\r?\n/.exec(text);
+        if (!line) return;
+        clearTimeout(timer);
+        stdout?.off("data", onData);
+        stdout?.resume(); // keep draining
+        resolve(Number(line[1]));
+      };
+      stdout?.on("data", onData);
+      this.proc.on("exit", (code, signal) => {
+        this.exited = true;
+        clearTimeout(timer);
+        reject(new Error(`the dynamic provider exited before it listened (${signal ?? `exit ${String(code)}`})`));
+      });
+      this.proc.on("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    this.port.catch(() => undefined);
+    (this.proc.stdout as (NodeJS.ReadableStream & { unref?: () => void }) | null)?.unref?.();
+  }
+
+  kill(): void {
+    if (this.exited) return;
+    try {
+      this.proc.kill("SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export class ProviderPool {
+  private readonly idle: ProviderServer[] = [];
+  private readonly all = new Set<ProviderServer>();
+  private readonly maxRuns: number;
+  private closed = false;
+
+  constructor(private readonly options: ProviderPoolOptions) {
+    this.maxRuns = options.maxRuns ?? 50;
+  }
+
+  /** Starts one server ahead of the first run (its start is then off every run's path). */
+  warm(): void {
+    if (this.closed || this.idle.some((s) => !s.exited)) return;
+    this.idle.push(this.start());
+  }
+
+  async lease(): Promise<ProviderLease> {
+    if (this.closed) throw new Error("the provider pool is closed");
+    let server: ProviderServer | undefined;
+    while ((server = this.idle.pop()) !== undefined && server.exited) this.all.delete(server);
+    server ??= this.start();
+    let port: number;
+    try {
+      port = await server.port;
+    } catch (err) {
+      this.all.delete(server);
+      server.kill();
+      throw err;
+    }
+    const leased = server;
+    let released = false;
+    return {
+      port,
+      pid: leased.proc.pid ?? -1,
+      release: (reuse: boolean) => {
+        if (released) return;
+        released = true;
+        leased.runs++;
+        if (reuse && !leased.exited && !this.closed && leased.runs < this.maxRuns) {
+          this.idle.push(leased);
+        } else {
+          this.all.delete(leased);
+          leased.kill();
+        }
+      },
+    };
+  }
+
+  /** Pids of the live servers (tests, the bench). */
+  pids(): number[] {
+    return [...this.all].filter((s) => !s.exited).map((s) => s.proc.pid ?? -1);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const s of this.all) s.kill();
+    this.all.clear();
+    this.idle.length = 0;
+  }
+
+  private start(): ProviderServer {
+    const server = new ProviderServer(this.options);
+    this.all.add(server);
+    server.proc.on("exit", () => {
+      this.all.delete(server);
+    });
+    return server;
+  }
+}

@@ -269,12 +269,15 @@ async function engineOverhead(portBase: number): Promise<Record<string, number>>
     await svc.stop();
   }
   const bin = findPulumiBinDir();
-  const runner = createAutomationRunner({
+  const runnerWith = (sharedProviders: boolean) => createAutomationRunner({
     stateDir,
     projectDir: ROOT,
     passphraseFile: path.join(stateDir, "passphrase"),
+    sharedProviders,
     ...(bin ? { pulumiBinDir: bin } : {}),
   });
+  const runner = runnerWith(true);
+  runner.warm(); // as an engine host does when it starts
   const runs: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t0 = Date.now();
@@ -286,10 +289,25 @@ async function engineOverhead(portBase: number): Promise<Record<string, number>>
   // A no-change up of the local region stack, from exactly the config the service applied.
   const cfgText = fs.readFileSync(path.join(stateDir, "stacks", "Pulumi.us-east-1.yaml"), "utf8");
   const cfg = regionStackConfig.parse({ region: JSON.parse(yamlValue(cfgText, "aragora:region")), fleet: JSON.parse(yamlValue(cfgText, "aragora:fleet")) });
-  const t0 = Date.now();
-  const res = await runner.up({ stack: "us-east-1", program: regionProgram(cfg), config: regionStackConfigValues(cfg) });
-  out["noChangeRegionUpMs"] = Date.now() - t0;
-  out["noChangeRegionUpChanged"] = Object.entries(res.summary).filter(([k]) => k !== "same").reduce((a, [, n]) => a + n, 0);
+  // Alternating: with the provider server the engine host keeps, and with a provider started by
+  // each run (ARAGORA_ENGINE_SHARED_PROVIDERS=false).
+  const launched = runnerWith(false);
+  const shared: number[] = [];
+  const own: number[] = [];
+  let changed = 0;
+  for (let i = 0; i < 3; i++) {
+    for (const [r, into] of [[runner, shared], [launched, own]] as const) {
+      const t0 = Date.now();
+      const res = await r.up({ stack: "us-east-1", program: regionProgram(cfg), config: regionStackConfigValues(cfg) });
+      into.push(Date.now() - t0);
+      changed += Object.entries(res.summary).filter(([k]) => k !== "same").reduce((a, [, n]) => a + n, 0);
+    }
+  }
+  out["noChangeRegionUpMs"] = median(shared);
+  out["noChangeRegionUpLaunchedProviderMs"] = median(own);
+  out["noChangeRegionUpChanged"] = changed;
+  await runner.close();
+  await launched.close();
   await svc.start();
   await teardown(svc);
   return out;
@@ -316,6 +334,7 @@ async function teardown(svc: Service): Promise<void> {
         : regionProgram(regionStackConfig.parse({ region: JSON.parse(yamlValue(text, "aragora:region")), fleet }));
       await runner.destroy({ stack, program, config: {} });
     }
+    await runner.close();
   } catch (err) {
     console.error("teardown:", err instanceof Error ? err.message : err);
   } finally {
@@ -339,6 +358,9 @@ async function main(): Promise<void> {
   await run("engine", () => engineOverhead(22000));
   await run("rolloutParallel4", () => rollout(4, 23100));
   await run("rolloutParallel1", () => rollout(1, 24200));
+  // The same two with every engine run starting its own dynamic provider (the CLI's default).
+  await run("rolloutParallel4LaunchedProviders", () => rollout(4, 23100, "auto", { ARAGORA_ENGINE_SHARED_PROVIDERS: "false" }));
+  await run("rolloutParallel1LaunchedProviders", () => rollout(1, 24200, "auto", { ARAGORA_ENGINE_SHARED_PROVIDERS: "false" }));
   // The service's default (auto: early start only with 3 or more CPUs) above; forced on here.
   await run("rolloutParallel4EarlyStart", () => rollout(4, 23100, "true"));
   await run("noopReconcile", () => noopReconcile(25300));

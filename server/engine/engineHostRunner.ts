@@ -67,7 +67,7 @@ export interface EngineHostOptions {
   idleMs?: number | undefined;
 }
 
-export function createEngineHostRunner(options: AutomationRunnerOptions, host: EngineHostOptions = {}): StackRunner & { close(): Promise<void>; hostPids(): number[] } {
+export function createEngineHostRunner(options: AutomationRunnerOptions, host: EngineHostOptions = {}): StackRunner & { close(): Promise<void>; hostPids(): number[]; prepare(parallel: number): void } {
   return new EngineHostRunner(options, host);
 }
 
@@ -258,6 +258,16 @@ class EngineHostRunner implements StackRunner {
   }
   listStacks(): Promise<string[]> {
     return this.call<string[]>({ type: "listStacks", id: 0 }, undefined);
+  }
+
+  /**
+   * Starts hosts until `parallel` are live (at most `maxHosts`); the extra ones retire after
+   * `idleMs` unused, like any host beyond the first.
+   */
+  prepare(parallel: number): void {
+    if (this.closing) return;
+    const live = this.hosts.filter((h) => !h.dead && !h.closing).length;
+    for (let n = live; n < Math.min(parallel, this.maxHosts); n++) this.spawn().retireWhenIdle(this.idleMs);
   }
 
   /** The live engine host processes (tests and diagnostics). */

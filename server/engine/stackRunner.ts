@@ -91,6 +91,11 @@ export interface StackRunner {
   recover(stack: string): Promise<void>;
   /** Names of the stacks that exist in the backend. */
   listStacks(): Promise<string[]>;
+  /**
+   * About to run up to `parallel` steps at once: a runner with engine processes to start may start
+   * them now, off the path of the steps that will need them. A hint; nothing waits for it.
+   */
+  prepare?(parallel: number): void;
   /** Releases what the runner holds (its engine host processes), when it holds anything. */
   close?(): Promise<void>;
 }

@@ -344,6 +344,28 @@ export class Orchestrator {
         }
       }
     }
+    this.prepareNextWave(ops);
+  }
+
+  /**
+   * Asks the engine for as many engine processes as the widest of now and the next wave: the steps
+   * waiting only on running ones. They boot while the running steps work (on a three-region
+   * rollout, the second host for the replicas boots during the primary's step) instead of on the
+   * path of the wave that needs them.
+   */
+  private prepareNextWave(ops: ActiveOperation[]): void {
+    if (!this.o.runner.prepare) return;
+    let next = 0;
+    for (const a of ops) {
+      if (a.cancelRequested || this.hasFailure(a)) continue;
+      for (const step of a.steps.values()) {
+        if (step.status !== "pending" || a.running.has(step.id)) continue;
+        const deps = step.dependsOn.map((d) => a.steps.get(d)?.status ?? "succeeded");
+        if (deps.some((d) => d === "running") && deps.every((d) => d === "running" || STEP_DONE.includes(d))) next++;
+      }
+    }
+    const want = Math.min(this.o.maxParallel, Math.max(this.runningCount, next));
+    if (want > 1) this.o.runner.prepare(want); // one engine is always there
   }
 
   private hasFailure(a: ActiveOperation): boolean {

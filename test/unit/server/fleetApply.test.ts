@@ -91,6 +91,27 @@ describe("POST /fleet/apply with a fake engine", () => {
     expect(Date.parse(step("up:eu-west-1").startedAt)).toBeLessThan(Date.parse(step("up:ap-south-1").finishedAt));
   });
 
+  test("when the primary runs and two replicas wait on it, then the engine is asked ahead for two engines, never for more than run at once", async () => {
+    await h.close();
+    h = await startHarness({ earlyStart: false });
+    h.runner.delayMs = 60;
+    const op = await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
+    expect(op.status).toBe("succeeded");
+    const duringPrimary = h.runner.prepared.filter((p) => p.running.join() === "us-east-1");
+    expect(duringPrimary.length).toBeGreaterThan(0);
+    expect(duringPrimary.every((p) => p.parallel === 2)).toBe(true);
+    expect(Math.max(...h.runner.prepared.map((p) => p.parallel))).toBe(2);
+  });
+
+  test("when max parallel is 1, then the engine is never asked for a second engine", async () => {
+    await h.close();
+    h = await startHarness({ maxParallel: 1 });
+    const op = await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
+    expect(op.status).toBe("succeeded");
+    expect(h.runner.calls.length).toBe(4);
+    expect(h.runner.prepared).toEqual([]);
+  });
+
   test("when the same list is applied again, then the operation succeeds with no steps and the engine is not called", async () => {
     expect((await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id)).status).toBe("succeeded");
     const calls = h.runner.calls.length;

@@ -62,6 +62,12 @@ export class FakeRunner implements StackRunner {
   overlapsOnOneStack = 0;
   /** Early-started calls whose dependencies did not succeed (their program never ran). */
   earlyAbandoned: string[] = [];
+  /** prepare() hints, with the stacks running when each came. */
+  prepared: { parallel: number; running: string[] }[] = [];
+
+  prepare(parallel: number): void {
+    this.prepared.push({ parallel, running: [...this.active].sort() });
+  }
 
   private async run(action: StepAction, req: StackRunRequest, opts: RunOptions = {}): Promise<StepResult> {
     if (this.active.has(req.stack)) this.overlapsOnOneStack++;

@@ -165,7 +165,7 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
    * (`PULUMI_DEBUG_PROVIDERS=pulumi-nodejs:<port>` in its workspace's environment); without a pool,
    * or if no server would start, the run starts its own provider as the CLI does by default.
    */
-  private async attachProvider(stackName: string): Promise<ProviderLease | undefined> {
+  private async attachProvider(stackName: string, onEvent?: (e: EngineEvent) => void): Promise<ProviderLease | undefined> {
     const envVars = this.handles.get(stackName)?.workspace.envVars;
     if (!envVars) return undefined;
     delete envVars["PULUMI_DEBUG_PROVIDERS"];
@@ -174,7 +174,8 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
       const lease = await this.providers.lease();
       envVars["PULUMI_DEBUG_PROVIDERS"] = attachSetting(lease.port);
       return lease;
-    } catch {
+    } catch (err) {
+      onEvent?.({ kind: "diagnostic", severity: "warning", message: `the dynamic-provider server did not start (${err instanceof Error ? err.message : String(err)}); this run starts its own provider` });
       return undefined;
     }
   }
@@ -299,7 +300,7 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
       try {
         const ready = opts?.ready;
         const stack = await this.stack(ready ? { ...req, program: gated(req.program, ready) } : req);
-        lease = await this.attachProvider(req.stack);
+        lease = await this.attachProvider(req.stack, opts?.onEvent);
         const result = await run(stack, { onEvent, ...(opts?.signal ? { signal: opts.signal } : {}), color: "never" });
         // The engine has closed its connection: the server is free for the next run.
         lease?.release(true);

@@ -407,6 +407,8 @@ async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv, io: I
     ...(bin !== undefined ? { pulumiBinDir: bin } : {}),
     ...(settings.pulumiHome !== undefined ? { env: { PULUMI_HOME: settings.pulumiHome } } : {}),
     projectDir: projectDir(),
+    // One command per invocation: each run starts its provider, as a plain `pulumi up` does.
+    sharedProviders: false,
   });
 
   // Like the CLI, never create a stack here: a missing one usually means other backend settings.

@@ -53,8 +53,6 @@ class ProviderServer {
       // a launched provider's output went to the engine, which kept it out of the service's log.
       stdio: ["ignore", "pipe", "ignore", "ipc"],
     });
-    this.proc.unref();
-    this.proc.channel?.unref();
     const timeout = options.startTimeoutMs ?? 60_000;
     this.port = new Promise<number>((resolve, reject) => {
       let text = "";
@@ -86,7 +84,30 @@ class ProviderServer {
       });
     });
     this.port.catch(() => undefined);
-    (this.proc.stdout as (NodeJS.ReadableStream & { unref?: () => void }) | null)?.unref?.();
+  }
+
+  /**
+   * Leased (or being started for a lease): the server holds this process up, like any child a run
+   * waits on. A process with nothing else to do (a one-shot CLI run) would otherwise exit while it
+   * waits for the server's port.
+   */
+  hold(): void {
+    this.setRef(true);
+  }
+
+  /** Idle in the pool: it never keeps this process alive (it exits with it, see the server). */
+  idle(): void {
+    this.setRef(false);
+  }
+
+  private setRef(on: boolean): void {
+    const handles: ({ ref(): void; unref(): void } | null | undefined)[] = [this.proc, this.proc.channel, this.proc.stdout as unknown as { ref(): void; unref(): void } | null];
+    for (const h of handles) {
+      if (h) {
+        if (on) h.ref();
+        else h.unref();
+      }
+    }
   }
 
   kill(): void {
@@ -100,7 +121,7 @@ class ProviderServer {
 }
 
 export class ProviderPool {
-  private readonly idle: ProviderServer[] = [];
+  private readonly spare: ProviderServer[] = [];
   private readonly all = new Set<ProviderServer>();
   private readonly maxRuns: number;
   private closed = false;
@@ -111,15 +132,18 @@ export class ProviderPool {
 
   /** Starts one server ahead of the first run (its start is then off every run's path). */
   warm(): void {
-    if (this.closed || this.idle.some((s) => !s.exited)) return;
-    this.idle.push(this.start());
+    if (this.closed || this.spare.some((s) => !s.exited)) return;
+    const server = this.start();
+    server.idle();
+    this.spare.push(server);
   }
 
   async lease(): Promise<ProviderLease> {
     if (this.closed) throw new Error("the provider pool is closed");
     let server: ProviderServer | undefined;
-    while ((server = this.idle.pop()) !== undefined && server.exited) this.all.delete(server);
+    while ((server = this.spare.pop()) !== undefined && server.exited) this.all.delete(server);
     server ??= this.start();
+    server.hold();
     let port: number;
     try {
       port = await server.port;
@@ -138,7 +162,8 @@ export class ProviderPool {
         released = true;
         leased.runs++;
         if (reuse && !leased.exited && !this.closed && leased.runs < this.maxRuns) {
-          this.idle.push(leased);
+          leased.idle();
+          this.spare.push(leased);
         } else {
           this.all.delete(leased);
           leased.kill();
@@ -156,7 +181,7 @@ export class ProviderPool {
     this.closed = true;
     for (const s of this.all) s.kill();
     this.all.clear();
-    this.idle.length = 0;
+    this.spare.length = 0;
   }
 
   private start(): ProviderServer {

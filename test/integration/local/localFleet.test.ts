@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { Client } from "pg";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
-import type { StackOutputs, StackRunner } from "../../../server/engine/stackRunner";
+import type { StackOutputs } from "../../../server/engine/stackRunner";
 import { globalStackConfigValues, regionStackConfigValues } from "../../../stacks/configEncoding";
 import { localRegionProgram } from "../../../stacks/targets/localRegion";
 import { localGlobalProgram } from "../../../stacks/targets/localGlobal";
@@ -37,7 +37,7 @@ jest.setTimeout(300_000);
 const APPS = 2;
 let stateDir: string;
 let localRoot: string;
-let runner: StackRunner;
+let runner: ReturnType<typeof createAutomationRunner>;
 let base: number;
 let us: LocalRegionDef;
 let eu: LocalRegionDef;
@@ -264,6 +264,11 @@ describe("the local target with the real engine", () => {
 
     const leftovers = [...seenPids].filter(alive);
     expect(leftovers).toEqual([]);
+    // The runner's own dynamic-provider server lives until the runner closes, like a service's.
+    expect(runner.providerPids().length).toBeGreaterThan(0);
+    const servers = runner.providerPids();
+    await runner.close();
+    expect(await poll(() => Promise.resolve(servers.some(alive) ? undefined : true), 10_000)).toBe(true);
     const open: number[] = [];
     for (let p = base; p <= base + 40; p++) if (await portOpen(p)) open.push(p);
     expect(open).toEqual([]);

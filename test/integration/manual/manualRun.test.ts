@@ -14,7 +14,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { loadConfig, prepareStateDir } from "../../../server/config";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
-import type { StackRunner } from "../../../server/engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { globalStackConfigValues, regionStackConfigValues } from "../../../stacks/configEncoding";
 import { formatOutputs, parseArgs, urnParts } from "../../../scripts/manualRun";
@@ -31,7 +30,7 @@ const LOCAL = "pulumi-nodejs:dynamic/aragora-local";
 let tmp: string;
 let stateDir: string;
 let localRoot: string;
-let runner: StackRunner;
+let runner: ReturnType<typeof createAutomationRunner>;
 let regionFile: string;
 let portBase: number;
 let glbPort: number;
@@ -117,7 +116,8 @@ beforeAll(async () => {
   globalFile = path.join(stateDir, "stacks", "Pulumi.global.yaml");
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await runner.close();
   // Whatever a failed step left running (the global load balancer's HAProxy) is killed, then reported.
   const left = processesMentioning(tmp);
   killAll(left.map((p) => p.pid));

@@ -19,6 +19,7 @@ import {
   ConcurrentUpdateError,
   LocalWorkspace,
   PulumiCommand,
+  StackAlreadyExistsError,
   StackNotFoundError,
   Stack,
   type EngineEvent as PulumiEngineEvent,
@@ -41,7 +42,7 @@ import {
   type StepResult,
 } from "./stackRunner";
 import { killOrphanedPlugins } from "./orphans";
-import { repairFileBackend } from "./backendRepair";
+import { fileBackendDir, repairFileBackend } from "./backendRepair";
 import { attachSetting, ProviderPool, type ProviderLease } from "./providerPool";
 
 /** How the CLI reports a backend metadata sidecar that does not decode (server/engine/backendRepair.ts). */
@@ -108,6 +109,8 @@ interface StackHandle {
   workspace: LocalWorkspace;
   configKey?: string;
   configStamp?: string;
+  /** The config this handle last wrote (the file holds it while `configStamp` still matches). */
+  lastConfig?: StackConfig | undefined;
 }
 
 /** Beyond StackRunner: the provider servers' lifecycle. */
@@ -359,7 +362,7 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
     let handle = this.handles.get(req.stack);
     if (!handle) {
       const workspace = await this.workspace(req.stack, req);
-      handle = { stack: await Stack.createOrSelect(req.stack, workspace), workspace };
+      handle = { stack: await this.selectOrCreate(req.stack, workspace), workspace };
       this.handles.set(req.stack, handle);
     }
     // Every action runs the workspace's program (up and preview could take it per call; refresh
@@ -367,13 +370,36 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
     handle.workspace.program = req.program;
     const key = configKey(req.config);
     const file = path.join(this.configDir, `Pulumi.${req.stack}.yaml`);
-    if (handle.configKey !== key || handle.configStamp !== fileStamp(file)) {
+    const stamp = fileStamp(file);
+    if (handle.configKey !== key || handle.configStamp !== stamp) {
+      // What the file holds, when known without asking the CLI (`pulumi config --json`, a process
+      // of its own): what this handle last wrote, if nobody touched the file since; nothing, if
+      // the file has no config section yet (a stack just created).
+      const known = handle.lastConfig !== undefined && handle.configStamp === stamp ? handle.lastConfig : noConfigIn(file) ? {} : undefined;
       handle.configKey = undefined;
-      await setConfig(handle.stack, req.config);
+      handle.lastConfig = undefined;
+      await setConfig(handle.stack, req.config, known);
       handle.configKey = key;
+      handle.lastConfig = req.config;
       handle.configStamp = fileStamp(file);
     }
     return handle.stack;
+  }
+
+  /**
+   * The stack, selected, or created when the file backend has no checkpoint for it: one CLI
+   * process either way (`createOrSelect` runs a failing `stack select` before `stack init` for
+   * every new stack). Other backends, or a stack created meanwhile: `createOrSelect`.
+   */
+  private async selectOrCreate(stackName: string, workspace: LocalWorkspace): Promise<Stack> {
+    const dir = fileBackendDir(this.backendUrl);
+    const checkpoint = dir === undefined ? undefined : path.join(dir, ".pulumi", "stacks", PROJECT_NAME, `${stackName}.json`);
+    if (checkpoint === undefined) return Stack.createOrSelect(stackName, workspace);
+    if (fs.existsSync(checkpoint)) return Stack.select(stackName, workspace).catch(() => Stack.createOrSelect(stackName, workspace));
+    return Stack.create(stackName, workspace).catch((err: unknown) => {
+      if (err instanceof StackAlreadyExistsError) return Stack.select(stackName, workspace);
+      throw err;
+    });
   }
 
   private async workspace(stackName: string, req?: StackRunRequest): Promise<LocalWorkspace> {
@@ -450,8 +476,9 @@ function linkProjectDirs(workDir: string, projectDir: string): void {
   }
 }
 
-async function setConfig(stack: Stack, config: StackConfig): Promise<void> {
-  const current = await stack.getAllConfig();
+/** Writes `config` to the stack's config file; `known`: what the file holds, when the caller knows. */
+async function setConfig(stack: Stack, config: StackConfig, known?: StackConfig): Promise<void> {
+  const current = known ?? (await stack.getAllConfig());
   const wanted = Object.entries(config);
   const same =
     wanted.length === Object.keys(current).length &&
@@ -548,6 +575,15 @@ function configKey(config: StackConfig): string {
 }
 
 /** Size and mtime of a file ("absent" when it does not exist): a change means someone else wrote it. */
+/** The stack config file has no `config:` section (absent, or only the secrets salt `stack init` writes). */
+function noConfigIn(file: string): boolean {
+  try {
+    return !/^config:/m.test(fs.readFileSync(file, "utf8"));
+  } catch {
+    return true;
+  }
+}
+
 function fileStamp(file: string): string {
   try {
     const st = fs.statSync(file);

@@ -3,6 +3,7 @@
  * outputs, refreshes and is destroyed on a file:// backend in a temporary directory; a second
  * stack reads the first through a StackReference; secret config comes back as a secret output.
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -237,6 +238,42 @@ describe("the automation runner on a file backend", () => {
     expect(own.providerPids()).toEqual([]);
     expect(alive(pid)).toBe(false); // the plugin exited with its run
     await own.destroy({ stack: "own", program, config: {} });
+  });
+
+  it("when a new stack runs and its config changes, then it is created and configured without read-backs; a hand edit of its config is read back", async () => {
+    // A `pulumi` that logs its arguments and runs the real one.
+    const real = path.join(findPulumiBinDir() ?? path.dirname(execFileSync("which", ["pulumi"], { encoding: "utf8" }).trim()), "pulumi");
+    const shim = path.join(stateDir, "shim", "bin");
+    fs.mkdirSync(shim, { recursive: true });
+    const log = path.join(stateDir, "shim", "calls.log");
+    fs.writeFileSync(path.join(shim, "pulumi"), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    const counted = createAutomationRunner({ stateDir, passphrase: "test-passphrase", projectDir: projectDir(), pulumiBinDir: shim });
+    const calls = (): string[] => {
+      const lines = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter((l) => l !== "" && !l.startsWith("version")) : [];
+      fs.rmSync(log, { force: true });
+      return lines.map((l) => l.split(" ").slice(0, 2).join(" "));
+    };
+    const program = async () => {
+      await Promise.resolve();
+      return { n: 1 };
+    };
+    try {
+      await counted.up({ stack: "counted", program, config: { "aragora:a": { value: "1" }, "aragora:b": { value: "x" } } });
+      expect(calls()).toEqual(["stack init", "config set-all", "up --yes"]);
+      await counted.up({ stack: "counted", program, config: { "aragora:a": { value: "2" } } });
+      expect(calls()).toEqual(["config rm-all", "config set-all", "up --yes"]);
+      await counted.up({ stack: "counted", program, config: { "aragora:a": { value: "2" } } });
+      expect(calls()).toEqual(["up --yes"]);
+      // By hand: the runner no longer knows what the file holds, and reads it.
+      const file = path.join(stateDir, "stacks", "Pulumi.counted.yaml");
+      fs.appendFileSync(file, "  aragora:extra: by-hand\n");
+      await counted.up({ stack: "counted", program, config: { "aragora:a": { value: "2" } } });
+      expect(calls()).toEqual(["config --show-secrets", "config rm-all", "config set-all", "up --yes"]);
+      expect(fs.readFileSync(file, "utf8")).not.toContain("by-hand");
+      await counted.destroy({ stack: "counted", program, config: {} });
+    } finally {
+      await counted.close();
+    }
   });
 
   it("when a stack name could escape its directory, then the runner refuses it before touching disk", async () => {

@@ -24,6 +24,7 @@ import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { AutomationRunnerOptions } from "./automationRunner";
+import { childEntry } from "./childEntry";
 import {
   StackBusyError,
   StepCancelledError,
@@ -83,16 +84,13 @@ class EngineHost {
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: AutomationRunnerOptions, hostOptions: EngineHostOptions, private readonly onSettled: (host: EngineHost) => void) {
-    const ts = __filename.endsWith(".ts");
-    const file = path.join(__dirname, ts ? "engineHost.ts" : "engineHost.js");
-    // From TypeScript sources (tests, ts-node): the host compiles them the same way.
-    const nodeArgs = ts ? ["-r", require.resolve("ts-node/register/transpile-only")] : [];
+    const { file, nodeArgs, env } = childEntry("engineHost");
     // With a CPU list, taskset(1) sets the affinity and execs node (same pid, same IPC channel):
     // every thread and child of the host starts confined.
     const cpus = hostOptions.cpus;
     this.proc = fork(file, [], {
       ...(cpus ? { execPath: "taskset", execArgv: ["-c", cpus, process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }),
-      env: { ...process.env, ARAGORA_ENGINE_HOST: "1", ARAGORA_ENGINE_HOST_NICE: String(hostOptions.nice ?? 0) },
+      env: { ...process.env, ...env, ARAGORA_ENGINE_HOST: "1", ARAGORA_ENGINE_HOST_NICE: String(hostOptions.nice ?? 0) },
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });

@@ -9,7 +9,7 @@
  * without bound.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import * as path from "node:path";
+import { childEntry } from "./childEntry";
 
 export interface ProviderLease {
   /** The port the engine attaches to (`PULUMI_DEBUG_PROVIDERS=pulumi-nodejs:<port>`). */
@@ -42,13 +42,11 @@ class ProviderServer {
   exited = false;
 
   constructor(options: ProviderPoolOptions) {
-    const ts = __filename.endsWith(".ts");
-    const file = path.join(__dirname, ts ? "dynamicProviderServer.ts" : "dynamicProviderServer.js");
+    const { file, nodeArgs, env } = childEntry("dynamicProviderServer");
     this.proc = fork(file, [], {
       cwd: options.cwd,
-      // From TypeScript sources (tests): ts-node finds its tsconfig from the project, not the cwd.
-      env: ts ? { ...options.env, TS_NODE_PROJECT: path.join(__dirname, "..", "..", "tsconfig.json") } : options.env,
-      execArgv: ts ? ["-r", require.resolve("ts-node/register/transpile-only")] : [],
+      env: { ...options.env, ...env },
+      execArgv: nodeArgs,
       // stdout: the port line, then whatever providers print (drained); stderr is not shown either:
       // a launched provider's output went to the engine, which kept it out of the service's log.
       stdio: ["ignore", "pipe", "ignore", "ipc"],

@@ -137,9 +137,8 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
     }
     this.backendUrl = options.backendUrl ?? `file://${path.join(options.stateDir, "backend")}`;
     this.configDir = path.join(options.stateDir, "stacks");
-    if (this.backendUrl.startsWith("file://")) {
-      fs.mkdirSync(this.backendUrl.slice("file://".length), { recursive: true });
-    }
+    const backendDir = fileBackendDir(this.backendUrl);
+    if (backendDir !== undefined) fs.mkdirSync(backendDir, { recursive: true });
     fs.mkdirSync(this.configDir, { recursive: true });
     if (options.sharedProviders !== false) {
       // Where a launched provider would run: a workspace, with the project's dirs linked in.
@@ -389,13 +388,19 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
   /**
    * The stack, selected, or created when the file backend has no checkpoint for it: one CLI
    * process either way (`createOrSelect` runs a failing `stack select` before `stack init` for
-   * every new stack). Other backends, or a stack created meanwhile: `createOrSelect`.
+   * every new stack). Other backends: `createOrSelect`.
    */
   private async selectOrCreate(stackName: string, workspace: LocalWorkspace): Promise<Stack> {
     const dir = fileBackendDir(this.backendUrl);
     const checkpoint = dir === undefined ? undefined : path.join(dir, ".pulumi", "stacks", PROJECT_NAME, `${stackName}.json`);
     if (checkpoint === undefined) return Stack.createOrSelect(stackName, workspace);
-    if (fs.existsSync(checkpoint)) return Stack.select(stackName, workspace).catch(() => Stack.createOrSelect(stackName, workspace));
+    // Removed or created meanwhile: the other one.
+    if (fs.existsSync(checkpoint)) {
+      return Stack.select(stackName, workspace).catch((err: unknown) => {
+        if (err instanceof StackNotFoundError) return Stack.create(stackName, workspace);
+        throw err;
+      });
+    }
     return Stack.create(stackName, workspace).catch((err: unknown) => {
       if (err instanceof StackAlreadyExistsError) return Stack.select(stackName, workspace);
       throw err;
@@ -574,7 +579,6 @@ function configKey(config: StackConfig): string {
   return JSON.stringify(Object.entries(config).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.value, v.secret ?? false]));
 }
 
-/** Size and mtime of a file ("absent" when it does not exist): a change means someone else wrote it. */
 /** The stack config file has no `config:` section (absent, or only the secrets salt `stack init` writes). */
 function noConfigIn(file: string): boolean {
   try {
@@ -584,6 +588,7 @@ function noConfigIn(file: string): boolean {
   }
 }
 
+/** Size and mtime of a file ("absent" when it does not exist): a change means someone else wrote it. */
 function fileStamp(file: string): string {
   try {
     const st = fs.statSync(file);

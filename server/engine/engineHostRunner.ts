@@ -200,17 +200,6 @@ class EngineHost {
 }
 
 /**
- * A pool of engine hosts: each step runs in a host of its own while hosts are to spare (up to
- * `maxHosts`), and every call on a stack goes to the host that already has a call on that stack
- * open (the host's engine adapter queues calls per stack).
- *
- * Why one host per running step: the Automation API's inline-program server registers
- * process-wide `unhandledRejection` handlers for each run, so a run that tears down while another
- * starts in the same process can hand it a stray rejection (`Resource monitor is terminating`);
- * and a host that dies (crash, OOM kill) takes only its own steps with it: the next call starts a
- * new host.
- */
-/**
  * With a CPU list, every host starts through taskset: check once, at start, that it runs and takes
  * the list, so a missing util-linux is one clear error instead of every step failing to spawn.
  */
@@ -222,6 +211,17 @@ function checkTaskset(cpus: string): void {
   }
 }
 
+/**
+ * A pool of engine hosts: each step runs in a host of its own while hosts are to spare (up to
+ * `maxHosts`), and every call on a stack goes to the host that already has a call on that stack
+ * open (the host's engine adapter queues calls per stack).
+ *
+ * Why one host per running step: the Automation API's inline-program server registers
+ * process-wide `unhandledRejection` handlers for each run, so a run that tears down while another
+ * starts in the same process can hand it a stray rejection (`Resource monitor is terminating`);
+ * and a host that dies (crash, OOM kill) takes only its own steps with it: the next call starts a
+ * new host.
+ */
 class EngineHostRunner implements StackRunner {
   private readonly hosts: EngineHost[] = [];
   private nextId = 1;

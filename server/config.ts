@@ -5,7 +5,6 @@
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
 import { PROVIDERS, type Provider } from "../stacks/spec/regionSpec";
@@ -101,10 +100,10 @@ function checkEngineCpus(list: string, allowed: readonly number[]): void {
 
 /**
  * Reads the configuration from an environment; throws one error naming every bad variable.
- * `cpus` decides `ARAGORA_EARLY_START=auto`, `allowedCpus` (the ids this process may run on) bounds
- * ARAGORA_ENGINE_CPUS; tests pass their own.
+ * `allowed`, the CPUs this process may run on, bounds ARAGORA_ENGINE_CPUS and, counted, decides
+ * `ARAGORA_EARLY_START=auto`; tests pass their own.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), cpus = os.availableParallelism(), allowed: readonly number[] = allowedCpus()): ServiceConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), allowed: readonly number[] = allowedCpus()): ServiceConfig {
   // An empty variable counts as unset (`FOO= npm start`).
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = envSchema.safeParse(given);
@@ -125,7 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     stateDir,
     apiTokens: e.ARAGORA_API_TOKENS.trim(),
     maxParallel: e.ARAGORA_MAX_PARALLEL,
-    earlyStart: e.ARAGORA_EARLY_START === "true" || (e.ARAGORA_EARLY_START === "auto" && cpus >= EARLY_START_MIN_CPUS),
+    earlyStart: e.ARAGORA_EARLY_START === "true" || (e.ARAGORA_EARLY_START === "auto" && allowed.length >= EARLY_START_MIN_CPUS),
     engineNice: e.ARAGORA_ENGINE_NICE,
     engineCpus: e.ARAGORA_ENGINE_CPUS,
     engineSharedProviders: e.ARAGORA_ENGINE_SHARED_PROVIDERS === "true",

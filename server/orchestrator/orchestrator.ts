@@ -332,7 +332,7 @@ export class Orchestrator {
         for (const step of a.steps.values()) {
           if (this.runningCount >= this.o.maxParallel) return;
           if (step.status !== "pending" || a.running.has(step.id)) continue;
-          const deps = step.dependsOn.map((d) => a.steps.get(d)?.status ?? "succeeded");
+          const deps = this.depStatuses(a, step.dependsOn);
           const ready = deps.every((d) => STEP_DONE.includes(d));
           if (ready === early) continue;
           if (early && (step.action !== "up" || !step.dependsOn.every((d) => a.engineLive.has(d) || STEP_DONE.includes(a.steps.get(d)?.status ?? "succeeded")))) continue;
@@ -360,12 +360,17 @@ export class Orchestrator {
       if (a.cancelRequested || this.hasFailure(a)) continue;
       for (const step of a.steps.values()) {
         if (step.status !== "pending" || a.running.has(step.id)) continue;
-        const deps = step.dependsOn.map((d) => a.steps.get(d)?.status ?? "succeeded");
+        const deps = this.depStatuses(a, step.dependsOn);
         if (deps.some((d) => d === "running") && deps.every((d) => d === "running" || STEP_DONE.includes(d))) next++;
       }
     }
     const want = Math.min(this.o.maxParallel, Math.max(this.runningCount, next));
     if (want > 1) this.o.runner.prepare(want); // one engine is always there
+  }
+
+  /** The statuses of `dependsOn` (a step outside the operation counts as succeeded). */
+  private depStatuses(a: ActiveOperation, dependsOn: readonly string[]) {
+    return dependsOn.map((d) => a.steps.get(d)?.status ?? "succeeded");
   }
 
   private hasFailure(a: ActiveOperation): boolean {

@@ -7,6 +7,14 @@ describe("POST /fleet/apply with a fake engine", () => {
 
   const fleet = { regions: [primary, replica("eu-west-1"), replica("ap-south-1")] };
 
+  /** A fresh harness with these options applies the fleet; the finished operation. */
+  async function applyOn(o: Parameters<typeof startHarness>[0], delayMs?: number): Promise<any> {
+    await h.close();
+    h = await startHarness(o);
+    if (delayMs !== undefined) h.runner.delayMs = delayMs;
+    return h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
+  }
+
   test("when a whole fleet is applied to an empty service, then one operation ups each stack once: primary, replicas together, global", async () => {
     h.runner.delayMs = 80;
     const res = await h.req("POST", "/fleet/apply", { token: "operator", body: fleet });
@@ -80,10 +88,7 @@ describe("POST /fleet/apply with a fake engine", () => {
   });
 
   test("when early start is off, then replicas still run in parallel but none starts before the primary is done", async () => {
-    await h.close();
-    h = await startHarness({ earlyStart: false });
-    h.runner.delayMs = 60;
-    const op = await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
+    const op = await applyOn({ earlyStart: false }, 60);
     expect(op.status).toBe("succeeded");
     expect(h.runner.calls.map((c) => c.early)).toEqual([false, false, false, false]);
     const step = (id: string) => op.steps.find((s: any) => s.id === id);
@@ -92,10 +97,7 @@ describe("POST /fleet/apply with a fake engine", () => {
   });
 
   test("when the primary runs and two replicas wait on it, then the engine is asked ahead for two engines, never for more than run at once", async () => {
-    await h.close();
-    h = await startHarness({ earlyStart: false });
-    h.runner.delayMs = 60;
-    const op = await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
+    const op = await applyOn({ earlyStart: false }, 60);
     expect(op.status).toBe("succeeded");
     const duringPrimary = h.runner.prepared.filter((p) => p.running.join() === "us-east-1");
     expect(duringPrimary.length).toBeGreaterThan(0);
@@ -104,9 +106,7 @@ describe("POST /fleet/apply with a fake engine", () => {
   });
 
   test("when max parallel is 1, then the engine is never asked for a second engine", async () => {
-    await h.close();
-    h = await startHarness({ maxParallel: 1 });
-    const op = await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
+    const op = await applyOn({ maxParallel: 1 });
     expect(op.status).toBe("succeeded");
     expect(h.runner.calls.length).toBe(4);
     expect(h.runner.prepared).toEqual([]);

@@ -173,7 +173,9 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
     delete envVars["PULUMI_DEBUG_PROVIDERS"];
     if (!this.providers) return undefined;
     try {
-      const lease = await this.providers.lease();
+      // What the server prints during the run joins the run's events, as a launched provider's
+      // output does through the engine.
+      const lease = await this.providers.lease((line) => onEvent?.({ kind: "diagnostic", severity: "info", message: line }));
       envVars["PULUMI_DEBUG_PROVIDERS"] = attachSetting(lease.port);
       return lease;
     } catch (err) {

@@ -11,6 +11,12 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { childEntry } from "./childEntry";
 
+/** A line the leased server printed (stdout or stderr) while the run held it. */
+export type ProviderOutputListener = (line: string, stream: "stdout" | "stderr") => void;
+
+/** Longest line passed on; the rest of a longer line is cut (with a note). */
+const MAX_LINE = 4096;
+
 export interface ProviderLease {
   /** The port the engine attaches to (`PULUMI_DEBUG_PROVIDERS=pulumi-nodejs:<port>`). */
   port: number;
@@ -35,11 +41,49 @@ export function attachSetting(port: number): string {
   return `pulumi-nodejs:${String(port)}`;
 }
 
+/**
+ * Cuts text arriving in chunks into lines: blank lines are skipped, a trailing \r is dropped, and
+ * a line longer than `maxLine` is passed on cut (with a note), so a provider printing without
+ * newlines cannot grow a buffer without bound.
+ */
+export function lineSplitter(onLine: (line: string) => void, maxLine = MAX_LINE): { push(chunk: string): void; end(): void } {
+  let line = "";
+  let cut = 0; // characters of the current line past maxLine, not kept
+  const add = (text: string): void => {
+    const room = maxLine - line.length;
+    if (text.length <= room) line += text;
+    else {
+      line += text.slice(0, Math.max(room, 0));
+      cut += text.length - Math.max(room, 0);
+    }
+  };
+  const flush = (): void => {
+    const text = line.replace(/\r$/, "");
+    if (text.trim() !== "" || cut > 0) onLine(cut > 0 ? `${text} … (${String(cut)} more characters cut)` : text);
+    line = "";
+    cut = 0;
+  };
+  return {
+    push(chunk: string): void {
+      const parts = chunk.split("\n");
+      for (const [i, part] of parts.entries()) {
+        if (i > 0) flush();
+        add(part);
+      }
+    },
+    end(): void {
+      flush();
+    },
+  };
+}
+
 class ProviderServer {
   readonly proc: ChildProcess;
   readonly port: Promise<number>;
   runs = 0;
   exited = false;
+  /** Where its output goes: the run that holds the lease. Between runs, output is dropped. */
+  listener: ProviderOutputListener | undefined;
 
   constructor(options: ProviderPoolOptions) {
     const { file, nodeArgs, env } = childEntry("dynamicProviderServer");
@@ -47,10 +91,12 @@ class ProviderServer {
       cwd: options.cwd,
       env: { ...options.env, ...env },
       execArgv: nodeArgs,
-      // stdout: the port line, then whatever providers print (drained); stderr is not shown either:
-      // a launched provider's output went to the engine, which kept it out of the service's log.
-      stdio: ["ignore", "pipe", "ignore", "ipc"],
+      // stdout: the port line, then whatever providers print; stderr: what they print there, and an
+      // uncaught error's trace. Both go to the run holding the lease, as the engine passes a
+      // launched provider's output to its run (as diagnostics, kept with the run's events).
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
+    this.forwardLines(this.proc.stderr, "stderr");
     const timeout = options.startTimeoutMs ?? 60_000;
     this.port = new Promise<number>((resolve, reject) => {
       let text = "";
@@ -67,7 +113,8 @@ class ProviderServer {
         if (!line) return;
         clearTimeout(timer);
         stdout?.off("data", onData);
-        stdout?.resume(); // keep draining
+        const rest = text.slice(line[0].length);
+        this.forwardLines(stdout, "stdout", rest);
         resolve(Number(line[1]));
       };
       stdout?.on("data", onData);
@@ -82,6 +129,16 @@ class ProviderServer {
       });
     });
     this.port.catch(() => undefined);
+  }
+
+  /** Passes a stream's lines to the listener of the moment. */
+  private forwardLines(stream: NodeJS.ReadableStream | null, name: "stdout" | "stderr", start = ""): void {
+    if (!stream) return;
+    stream.setEncoding("utf8");
+    const lines = lineSplitter((line) => this.listener?.(line, name));
+    if (start) lines.push(start);
+    stream.on("data", (chunk: string) => { lines.push(chunk); });
+    stream.on("end", () => { lines.end(); });
   }
 
   /**
@@ -99,7 +156,8 @@ class ProviderServer {
   }
 
   private setRef(on: boolean): void {
-    const handles: ({ ref(): void; unref(): void } | null | undefined)[] = [this.proc, this.proc.channel, this.proc.stdout as unknown as { ref(): void; unref(): void } | null];
+    const pipe = (p: unknown) => p as { ref(): void; unref(): void } | null;
+    const handles: ({ ref(): void; unref(): void } | null | undefined)[] = [this.proc, this.proc.channel, pipe(this.proc.stdout), pipe(this.proc.stderr)];
     for (const h of handles) {
       if (h) {
         if (on) h.ref();
@@ -136,12 +194,14 @@ export class ProviderPool {
     this.spare.push(server);
   }
 
-  async lease(): Promise<ProviderLease> {
+  /** `onOutput` gets what the server prints while this lease holds it. */
+  async lease(onOutput?: ProviderOutputListener): Promise<ProviderLease> {
     if (this.closed) throw new Error("the provider pool is closed");
     let server: ProviderServer | undefined;
     while ((server = this.spare.pop()) !== undefined && server.exited) this.all.delete(server);
     server ??= this.start();
     server.hold();
+    server.listener = onOutput;
     let port: number;
     try {
       port = await server.port;
@@ -158,6 +218,7 @@ export class ProviderPool {
       release: (reuse: boolean) => {
         if (released) return;
         released = true;
+        leased.listener = undefined;
         leased.runs++;
         if (reuse && !leased.exited && !this.closed && leased.runs < this.maxRuns) {
           leased.idle();

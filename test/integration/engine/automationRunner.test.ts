@@ -213,6 +213,36 @@ describe("the automation runner on a file backend", () => {
     await runner.destroy({ stack: "pool", program: program(4), config: {} });
   });
 
+  it("when a provider prints while it works, then its lines join the run's events, in either provider mode", async () => {
+    const program = (tag: string) => async () => {
+      await Promise.resolve();
+      const provider: pulumi.dynamic.ResourceProvider = {
+        async create(inputs: { tag: string }) {
+          await Promise.resolve();
+          console.log(`provider stdout ${inputs.tag}`);
+          console.error(`provider stderr ${inputs.tag}`);
+          return { id: inputs.tag, outs: {} };
+        },
+      };
+      class Chatty extends pulumi.dynamic.Resource {
+        constructor(name: string, args: { tag: string }) {
+          super(provider, name, args, {});
+        }
+      }
+      new Chatty("chatty", { tag });
+      return {};
+    };
+    const bin = findPulumiBinDir();
+    const launched = createAutomationRunner({ stateDir, passphrase: "test-passphrase", projectDir: projectDir(), sharedProviders: false, ...(bin ? { pulumiBinDir: bin } : {}) });
+    for (const [mode, r, stack] of [["shared", runner, "chatty-shared"], ["launched", launched, "chatty-launched"]] as const) {
+      const events: EngineEvent[] = [];
+      await r.up({ stack, program: program(mode), config: {} }, { onEvent: (e) => events.push(e) });
+      const said = events.filter((e) => e.kind === "diagnostic").map((e) => e.message);
+      expect({ mode, said }).toEqual({ mode, said: expect.arrayContaining([`provider stdout ${mode}`, `provider stderr ${mode}`]) as unknown });
+      await r.destroy({ stack, program: program(mode), config: {} });
+    }
+  });
+
   it("when shared providers are turned off, then each run starts its own provider", async () => {
     const bin = findPulumiBinDir();
     const own = createAutomationRunner({ stateDir, passphrase: "test-passphrase", projectDir: projectDir(), sharedProviders: false, ...(bin ? { pulumiBinDir: bin } : {}) });

@@ -241,7 +241,7 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
   /** recover() without the per-stack mutex (the caller holds it). */
   private async clearStale(stackName: string): Promise<void> {
     // First the metadata a killed CLI can leave empty: with it, every command below fails.
-    repairFileBackend(this.backendUrl);
+    repairFileBackend(this.backendUrl, stackName);
     const ws = await this.workspace(stackName);
     try {
       await ws.selectStack(stackName);
@@ -332,7 +332,7 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
         }
         // A CLI killed earlier (a manual run, another process) can have left an empty metadata
         // sidecar that fails every command on the stack (server/engine/backendRepair.ts).
-        const repaired = death === undefined && DAMAGED_SIDECAR.test(`${String(err)}\n${errors.join("\n")}`) ? repairFileBackend(this.backendUrl) : [];
+        const repaired = death === undefined && DAMAGED_SIDECAR.test(`${String(err)}\n${errors.join("\n")}`) ? repairFileBackend(this.backendUrl, req.stack) : [];
         throw this.translate(err, req.stack, action, errors, opts?.signal, death === undefined ? undefined : { how: death, cleared }, repaired);
       }
     });

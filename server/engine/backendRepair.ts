@@ -22,10 +22,25 @@ export function fileBackendDir(backendUrl: string): string | undefined {
 }
 
 /**
+ * Whether a path under `.pulumi` is `stack`'s: a directory of that name (its history, backups and
+ * locks, whatever the backend's layout) or its checkpoint and the checkpoint's backup
+ * (`<stack>.json`, `<stack>.json.bak`), plus the backend's own top-level files (`meta.yaml`).
+ */
+function belongsTo(rel: string, stack: string): boolean {
+  const parts = rel.split(path.sep);
+  const base = parts.pop() ?? "";
+  if (parts.length === 0) return true;
+  return parts.includes(stack) || base.startsWith(`${stack}.json`);
+}
+
+/**
  * Removes `.attrs` sidecars under the backend's `.pulumi` directory that are empty or not JSON;
  * returns the paths removed (relative to the backend directory). Other backends: nothing to do.
+ * With `stack`, only that stack's sidecars are read (and the backend's top-level ones): the
+ * history grows by two sidecars per update, so reading every stack's history for each stack
+ * recovered at start-up would grow with the fleet times its age.
  */
-export function repairFileBackend(backendUrl: string): string[] {
+export function repairFileBackend(backendUrl: string, stack?: string): string[] {
   const dir = fileBackendDir(backendUrl);
   if (dir === undefined) return [];
   const root = path.join(dir, ".pulumi");
@@ -37,7 +52,7 @@ export function repairFileBackend(backendUrl: string): string[] {
   }
   const removed: string[] = [];
   for (const rel of entries) {
-    if (!rel.endsWith(".attrs")) continue;
+    if (!rel.endsWith(".attrs") || (stack !== undefined && !belongsTo(rel, stack))) continue;
     const file = path.join(root, rel);
     let damaged: boolean;
     try {

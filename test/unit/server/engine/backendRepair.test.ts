@@ -47,6 +47,29 @@ describe("repairFileBackend", () => {
     expect(fs.existsSync(good)).toBe(true);
   });
 
+  test("when a stack is named, then only its sidecars (checkpoint, backup, history, backups, locks) and the backend's top-level ones are repaired", () => {
+    const mine = [
+      "stacks/aragora/us-east-1.json.attrs",
+      "stacks/aragora/us-east-1.json.bak.attrs",
+      "history/aragora/us-east-1/us-east-1-17.history.json.attrs",
+      "backups/aragora/us-east-1/us-east-1.17.json.attrs",
+      "locks/organization/aragora/us-east-1/x.json.attrs",
+      "meta.yaml.attrs",
+    ];
+    const others = [
+      "stacks/aragora/eu-west-1.json.attrs",
+      "stacks/aragora/us-east-10.json.attrs",
+      "history/aragora/eu-west-1/eu-west-1-17.history.json.attrs",
+      "locks/organization/aragora/us-east-10/y.json.attrs",
+    ];
+    for (const rel of [...mine, ...others]) put(rel, "");
+
+    const removed = repairFileBackend(`file://${dir}`, "us-east-1");
+
+    expect(removed.sort()).toEqual(mine.map((rel) => path.join(".pulumi", rel)).sort());
+    for (const rel of others) expect(fs.existsSync(path.join(dir, ".pulumi", rel))).toBe(true);
+  });
+
   test("when nothing is damaged, then nothing is removed", () => {
     put("stacks/aragora/a.json.attrs", "{}");
     expect(repairFileBackend(`file://${dir}`)).toEqual([]);

@@ -67,6 +67,12 @@ export interface OperationRecord {
   error?: ErrorInfo | undefined;
 }
 
+/**
+ * An operation without its fleet states: what the API shows of it (GET /operations, GET
+ * /operations/{id}). The states are the largest part of a row and only steps need them.
+ */
+export type OperationSummaryRecord = Omit<OperationRecord, "before" | "after">;
+
 export interface StepRecord {
   operationId: string;
   id: string;

@@ -195,7 +195,7 @@ export function createRouter(d: RouteDeps): Router {
   r.get("/operations/:id", requireRole("viewer"), async (req, res) => {
     const { id } = parsePart(S.operationParams, req.params, "params");
     noQuery(req);
-    const op = await d.store.getOperation(id);
+    const op = await d.store.getOperationSummary(id);
     if (!op) throw new NotFoundError(`operation ${id} does not exist`);
     res.json(toOperationView(op, await d.store.listSteps(id)));
   });
@@ -206,7 +206,7 @@ export function createRouter(d: RouteDeps): Router {
     if (header !== undefined && !/^\d+$/.test(header.trim())) {
       throw new InputError("invalid header: Last-Event-ID", [{ path: "headers.last-event-id", message: "must be an event id (integer)" }]);
     }
-    const op = await d.store.getOperation(id);
+    const op = await d.store.getOperationSummary(id);
     if (!op) throw new NotFoundError(`operation ${id} does not exist`);
     const after = header !== undefined ? Number(header.trim()) : (q.after ?? 0);
     await streamEvents(req, res, op, after, { store: d.store, bus: d.bus, ...(d.sseHeartbeatMs ? { heartbeatMs: d.sseHeartbeatMs } : {}) });

@@ -5,7 +5,7 @@
  */
 import type { Request, Response } from "express";
 import type { BusMessage, EventBus } from "../orchestrator/eventBus";
-import type { EventRecord, OperationRecord } from "../model";
+import type { EventRecord, OperationSummaryRecord } from "../model";
 import type { Store } from "../store/store";
 import { toEventView } from "./views";
 
@@ -15,7 +15,7 @@ const FINAL_KINDS = new Set(["operation.finished", "operation.interrupted"]);
 export async function streamEvents(
   req: Request,
   res: Response,
-  op: OperationRecord,
+  op: OperationSummaryRecord,
   afterId: number,
   deps: { store: Store; bus: EventBus; heartbeatMs?: number },
 ): Promise<void> {
@@ -75,7 +75,7 @@ export async function streamEvents(
   for (const m of buffered.splice(0)) onMessage(m);
   if (state.closed) return;
 
-  const current = await deps.store.getOperation(op.id);
+  const current = await deps.store.getOperationSummary(op.id);
   if (current && TERMINAL.has(current.status)) {
     if (FINAL_KINDS.has(lastKind)) {
       end(current.status);

@@ -1,6 +1,6 @@
 /** Records → response bodies (see schemas.ts). Nothing here carries secrets: outputs are stored masked. */
 import type { z } from "zod";
-import type { EventRecord, OperationRecord, StepRecord, AuditRecord } from "../model";
+import type { EventRecord, OperationSummaryRecord, StepRecord, AuditRecord } from "../model";
 import type { RegionState } from "../store/store";
 import type { auditView, eventView, operationSummary, operationView, regionView, stepView } from "./schemas";
 
@@ -25,7 +25,7 @@ export function toStepView(s: StepRecord): z.output<typeof stepView> {
   });
 }
 
-export function toOperationSummary(op: OperationRecord): z.output<typeof operationSummary> {
+export function toOperationSummary(op: OperationSummaryRecord): z.output<typeof operationSummary> {
   return defined({
     id: op.id,
     kind: op.kind,
@@ -44,7 +44,7 @@ export function toOperationSummary(op: OperationRecord): z.output<typeof operati
   });
 }
 
-export function toOperationView(op: OperationRecord, steps: StepRecord[]): z.output<typeof operationView> {
+export function toOperationView(op: OperationSummaryRecord, steps: StepRecord[]): z.output<typeof operationView> {
   return { ...toOperationSummary(op), steps: steps.map(toStepView) };
 }
 

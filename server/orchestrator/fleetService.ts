@@ -103,7 +103,7 @@ export class FleetService {
   }
 
   private async lastKind(region: RegionRecord): Promise<OperationKind | undefined> {
-    return region.lastOperationId ? (await this.o.store.getOperation(region.lastOperationId))?.kind : undefined;
+    return region.lastOperationId ? (await this.o.store.getOperationSummary(region.lastOperationId))?.kind : undefined;
   }
 
   /** PUT /regions/{name}. */

@@ -12,6 +12,7 @@ import type {
   NewAudit,
   NewEvent,
   OperationRecord,
+  OperationSummaryRecord,
   OperationStatus,
   RegionRecord,
   RegionStatus,
@@ -50,6 +51,11 @@ interface StackRow {
   outputs: string;
   updated_at: string;
 }
+/** The operations columns but the fleet states. */
+const SUMMARY_COLUMNS = "seq, id, kind, status, subjects, stacks, request, skipped, actor, attempt, created_at, started_at, finished_at, error";
+
+type OperationSummaryRow = Omit<OperationRow, "before_state" | "after_state">;
+
 interface OperationRow {
   seq: number;
   id: string;
@@ -133,6 +139,14 @@ function toRegion(r: RegionRow): RegionRecord {
 
 function toOperation(r: OperationRow): OperationRecord {
   return {
+    ...toOperationSummary(r),
+    before: JSON.parse(r.before_state) as OperationRecord["before"],
+    after: JSON.parse(r.after_state) as OperationRecord["after"],
+  };
+}
+
+function toOperationSummary(r: OperationSummaryRow): OperationSummaryRecord {
+  return {
     id: r.id,
     seq: r.seq,
     kind: r.kind as OperationRecord["kind"],
@@ -140,8 +154,6 @@ function toOperation(r: OperationRow): OperationRecord {
     subjects: JSON.parse(r.subjects) as string[],
     stacks: JSON.parse(r.stacks) as string[],
     request: JSON.parse(r.request) as unknown,
-    before: JSON.parse(r.before_state) as OperationRecord["before"],
-    after: JSON.parse(r.after_state) as OperationRecord["after"],
     skipped: JSON.parse(r.skipped) as unknown,
     actor: r.actor,
     attempt: r.attempt,
@@ -388,7 +400,12 @@ export class SqliteStore implements Store {
     return Promise.resolve(r ? toOperation(r) : undefined);
   }
 
-  listOperations(q: OperationQuery): Promise<OperationRecord[]> {
+  getOperationSummary(id: string): Promise<OperationSummaryRecord | undefined> {
+    const r = this.stmt<[string], OperationSummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM operations WHERE id = ?`).get(id);
+    return Promise.resolve(r ? toOperationSummary(r) : undefined);
+  }
+
+  listOperations(q: OperationQuery): Promise<OperationSummaryRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.beforeSeq !== undefined) {
@@ -407,10 +424,11 @@ export class SqliteStore implements Store {
       where.push("o.seq IN (SELECT operation_seq FROM operation_stacks WHERE stack = ?)");
       params.push(q.region);
     }
-    const sql = `SELECT o.* FROM operations o ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY o.seq DESC LIMIT ?`;
+    const columns = SUMMARY_COLUMNS.split(", ").map((c) => `o.${c}`).join(", ");
+    const sql = `SELECT ${columns} FROM operations o ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY o.seq DESC LIMIT ?`;
     params.push(q.limit);
-    const rows = this.stmt<unknown[], OperationRow>(sql).all(...params);
-    return Promise.resolve(rows.map(toOperation));
+    const rows = this.stmt<unknown[], OperationSummaryRow>(sql).all(...params);
+    return Promise.resolve(rows.map(toOperationSummary));
   }
 
   listActiveOperations(): Promise<OperationRecord[]> {

@@ -14,6 +14,7 @@ import type {
   OperationKind,
   OperationRecord,
   OperationStatus,
+  OperationSummaryRecord,
   RegionRecord,
   RegionStatus,
   StackRecord,
@@ -86,7 +87,9 @@ export interface Store {
   /** Records an accepted operation, its steps and its region writes in one transaction. */
   createOperation(op: Omit<OperationRecord, "seq">, steps: StepRecord[], writes: RegionWrites): Promise<OperationRecord>;
   getOperation(id: string): Promise<OperationRecord | undefined>;
-  listOperations(q: OperationQuery): Promise<OperationRecord[]>;
+  /** The operation without its fleet states (not read, not parsed). */
+  getOperationSummary(id: string): Promise<OperationSummaryRecord | undefined>;
+  listOperations(q: OperationQuery): Promise<OperationSummaryRecord[]>;
   /** Queued and running operations, oldest first. */
   listActiveOperations(): Promise<OperationRecord[]>;
   /** Most recent operation whose subjects include the region. */

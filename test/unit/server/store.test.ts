@@ -74,6 +74,22 @@ describe("SQLite store", () => {
     await s.close();
   });
 
+  test("when an operation is read as a summary (alone or listed), then it is the whole record but its fleet states", async () => {
+    const s = new SqliteStore(":memory:");
+    const after = { specs: localTwo(), settings: fleetSettings.parse({}) };
+    await s.createOperation({ ...op("o1", ["a"], ["a"]), after, error: { code: "x", message: "boom" }, startedAt: "2026-01-01T00:00:00.000Z" }, [], { upsert: [], remove: [], status: [] });
+    const full = await s.getOperation("o1");
+    expect(full!.after).toEqual(after);
+    const { before: _b, after: _a, ...rest } = full!;
+    const summary = await s.getOperationSummary("o1");
+    expect(summary).toEqual(rest);
+    expect(summary).not.toHaveProperty("before");
+    expect(summary).not.toHaveProperty("after");
+    expect(await s.listOperations({ limit: 10 })).toEqual([rest]);
+    expect(await s.getOperationSummary("nope")).toBeUndefined();
+    await s.close();
+  });
+
   test("when operations are listed, then newest first, filtered, and later operations on the same stacks are found", async () => {
     const s = new SqliteStore(":memory:");
     const a = await s.createOperation(op("o1", ["a", "global"], ["a"]), [], { upsert: [], remove: [], status: [] });

@@ -50,7 +50,8 @@ class Service {
   private sampler?: NodeJS.Timeout;
   readonly log: string[] = [];
 
-  constructor(readonly stateDir: string, readonly port: number, readonly env: Record<string, string>) {
+  /** `sampleRss` false: no /proc scan every 250 ms (a few ms of CPU each, at the API's priority). */
+  constructor(readonly stateDir: string, readonly port: number, readonly env: Record<string, string>, private readonly sampleRss = true) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
@@ -73,7 +74,7 @@ class Service {
       if (Date.now() > deadline) throw new Error("service did not start within 60 s");
       await sleep(200);
     }
-    this.sampler = setInterval(() => { this.sample(); }, 250);
+    if (this.sampleRss) this.sampler = setInterval(() => { this.sample(); }, 250);
   }
 
   /** Peak RSS of the service (VmHWM) and of its descendants (engine CLI, language/dynamic-provider hosts). */
@@ -182,6 +183,7 @@ async function rollout(maxParallel: number, portBase: number, earlyStart: "auto"
       earlyStartOn: earlyStart === "true" || (earlyStart === "auto" && allowedCpus().length >= EARLY_START_MIN_CPUS) ? 1 : 0,
       primaryStepMs: dur("us-east-1"), replicaStepMaxMs: Math.max(...replicas), replicaStepMinMs: Math.min(...replicas), globalStepMs: dur("global"),
       machineCpuBusySec: round(busySec, 1), machineCpuUtilization: round(busySec / ((wall / 1000) * os.cpus().length), 2),
+      machineCpuKernelShare: kernelShare(cpu0, cpu1),
       serviceRssMb: peaks.serviceMb, engineRssMb: peaks.engineMb,
     };
   } finally {
@@ -225,7 +227,7 @@ async function apiLoad(portBase: number, env: Record<string, string> = {}, mode:
     ARAGORA_MAX_PARALLEL: "4",
     ARAGORA_LOCAL_PORT_RANGE: `${portBase}-${portBase + 999}`,
     ARAGORA_GLB_PORT: String(portBase + 1000),
-  });
+  }, false); // nothing here reports RSS: no sampler competing with the service for a CPU
   await svc.start();
   const out: Record<string, number> = {};
   try {
@@ -245,7 +247,9 @@ async function apiLoad(portBase: number, env: Record<string, string> = {}, mode:
     // Three replicas in one operation: long enough to cover both measured runs.
     const busy = await svc.submit("POST", "/fleet/apply", { regions: SPECS.slice(1, 4) });
     await sleep(1000);
+    const cpu0 = machineCpu();
     await load("busy");
+    out["busy_machineCpuKernelShare"] = kernelShare(cpu0, machineCpu());
     const status = (await svc.api<OperationView>("GET", `/operations/${busy}`)).body.status;
     out["busy_operationStillRunningAfterLoad"] = status === "running" ? 1 : 0;
     await svc.wait(busy);
@@ -450,13 +454,23 @@ function sleep(ms: number): Promise<void> {
 }
 /** USER_HZ: /proc/stat counts in clock ticks of 1/100 s on Linux. */
 const CLOCK_TICKS = 100;
-/** The machine's busy and total CPU time so far, in clock ticks (the `cpu` line of /proc/stat). */
-function machineCpu(): { busy: number; total: number } {
+/**
+ * The machine's busy, kernel (system, irq, softirq) and total CPU time so far, in clock ticks (the
+ * `cpu` line of /proc/stat).
+ */
+function machineCpu(): { busy: number; kernel: number; total: number } {
   const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
   const t = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = t.reduce((a, b) => a + b, 0);
   const idle = (t[3] ?? 0) + (t[4] ?? 0); // idle + iowait
-  return { busy: total - idle, total };
+  return { busy: total - idle, kernel: (t[2] ?? 0) + (t[5] ?? 0) + (t[6] ?? 0), total };
+}
+/**
+ * Share of the busy CPU time between two readings spent in the kernel. On a kernel without
+ * preemption (CONFIG_PREEMPT_NONE) a woken API thread waits for kernel work on its CPU to yield.
+ */
+function kernelShare(a: { busy: number; kernel: number }, b: { busy: number; kernel: number }): number {
+  return round((b.kernel - a.kernel) / Math.max(1, b.busy - a.busy), 2);
 }
 function readKb(pid: number, field: string): number {
   try {

@@ -4,10 +4,15 @@
  * probe (the runbook's `pg_replication_lag_seconds`).
  *
  * Lag probe seam: pass `lagProbe` to createApp. It gets the regions and returns seconds per region
- * (undefined = unknown, e.g. a primary or an idle standby whose replay_lag is NULL). Until a real
- * probe is registered (it would query `pg_stat_replication` on the primary of the local target),
- * no lag series is exported. The probe is bounded by a timeout so a slow database never stalls a scrape.
+ * (undefined = unknown, e.g. a primary or an idle standby whose replay_lag is NULL). main.ts passes
+ * the drills' probe (server/drills), which reads `pg_stat_replication` on the local target's
+ * primary; without a probe no lag series is exported. The probe is bounded by a timeout so a slow
+ * database never stalls a scrape.
+ *
+ * The service process itself (ProcessMetrics): CPU time, resident memory, and how late its event
+ * loop ran since the previous scrape, which is how long a request could have waited for it.
  */
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import type { RegionRecord } from "./model";
 import type { StoreMetrics } from "./store/store";
 
@@ -43,7 +48,49 @@ export async function probeLag(probe: LagProbe | undefined, regions: readonly Re
   }
 }
 
-export function renderMetrics(m: StoreMetrics, q: QueueStats, lag: Record<string, number | undefined>): string {
+/** Resolution of the event-loop delay sampler: a timer every 10 ms, and how late it fired. */
+const LOOP_RESOLUTION_MS = 10;
+
+export class ProcessMetrics {
+  private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+
+  constructor() {
+    this.loop.enable();
+  }
+
+  /** The process's series; the event-loop figures cover the time since the previous call. */
+  lines(): string[] {
+    const cpu = process.cpuUsage();
+    const late = (ns: number): number => (this.loop.count === 0 ? 0 : Math.max(0, ns / 1e9 - LOOP_RESOLUTION_MS / 1000));
+    const p50 = late(this.loop.percentile(50));
+    const p99 = late(this.loop.percentile(99));
+    const max = late(this.loop.max);
+    this.loop.reset();
+    return [
+      "# HELP process_cpu_seconds_total User and system CPU time of the service process.",
+      "# TYPE process_cpu_seconds_total counter",
+      `process_cpu_seconds_total ${String((cpu.user + cpu.system) / 1e6)}`,
+      "# HELP process_resident_memory_bytes Resident memory of the service process.",
+      "# TYPE process_resident_memory_bytes gauge",
+      `process_resident_memory_bytes ${String(process.memoryUsage.rss())}`,
+      "# HELP nodejs_eventloop_lag_p50_seconds Median delay of the service's event loop since the previous scrape.",
+      "# TYPE nodejs_eventloop_lag_p50_seconds gauge",
+      `nodejs_eventloop_lag_p50_seconds ${String(p50)}`,
+      "# HELP nodejs_eventloop_lag_p99_seconds 99th percentile delay of the service's event loop since the previous scrape.",
+      "# TYPE nodejs_eventloop_lag_p99_seconds gauge",
+      `nodejs_eventloop_lag_p99_seconds ${String(p99)}`,
+      "# HELP nodejs_eventloop_lag_max_seconds Longest delay of the service's event loop since the previous scrape.",
+      "# TYPE nodejs_eventloop_lag_max_seconds gauge",
+      `nodejs_eventloop_lag_max_seconds ${String(max)}`,
+    ];
+  }
+
+  close(): void {
+    this.loop.disable();
+  }
+}
+
+export function renderMetrics(m: StoreMetrics, q: QueueStats, lag: Record<string, number | undefined>, proc?: ProcessMetrics): string {
   const lines: string[] = [];
   lines.push("# HELP aragora_operations Operations recorded, by kind and status.");
   lines.push("# TYPE aragora_operations gauge");
@@ -75,5 +122,6 @@ export function renderMetrics(m: StoreMetrics, q: QueueStats, lag: Record<string
     lines.push("# TYPE pg_replication_lag_seconds gauge");
     for (const [region, v] of lagEntries) lines.push(`pg_replication_lag_seconds{region="${esc(region)}"} ${v}`);
   }
+  if (proc) lines.push(...proc.lines());
   return lines.join("\n") + "\n";
 }

@@ -16,7 +16,7 @@ import type { StackRunner } from "./engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "./engine/toolchain";
 import { createFleetDomain } from "./fleetDomain";
 import { createLogger, type Logger } from "./logger";
-import type { LagProbe } from "./metrics";
+import { ProcessMetrics, type LagProbe } from "./metrics";
 import { createActionHandlers, type ActionHandlers } from "./orchestrator/actions";
 import { EventBus } from "./orchestrator/eventBus";
 import { FleetService } from "./orchestrator/fleetService";
@@ -111,6 +111,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     localPortRange: config.localPortRange,
   });
   const recovered = await orchestrator.recover();
+  const processMetrics = new ProcessMetrics();
 
   const app = createApp({
     store,
@@ -124,6 +125,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     version: version(),
     offlinePlanner: o.offlinePlanner ?? createChildProcessPlanner({ cwd: projectDir() }),
     lagProbe: o.lagProbe,
+    processMetrics,
   });
   const server = http.createServer(app);
   // Longer than clients' keep-alive (undici: 4 s idle) so a reused connection is never reset under it.
@@ -153,6 +155,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
       await closed;
       await runner.close?.();
       await store.close();
+      processMetrics.close();
       logger.info("stopped");
     })();
     return stopping;

@@ -5,7 +5,7 @@ import { FLEET_PSEUDO_STACK, type FleetState } from "../domain";
 import { asDrillProbe } from "../drills";
 import { refusalMessage } from "../drills/failoverCheck";
 import { ConflictError, InputError, NotFoundError, UnavailableError } from "../errors";
-import type { LagProbe } from "../metrics";
+import type { LagProbe, ProcessMetrics } from "../metrics";
 import { probeLag, renderMetrics } from "../metrics";
 import type { Accepted, DryRun, FleetService } from "../orchestrator/fleetService";
 import type { Orchestrator } from "../orchestrator/orchestrator";
@@ -25,6 +25,8 @@ export interface RouteDeps {
   bus: EventBus;
   offlinePlanner?: OfflinePlanner | undefined;
   lagProbe?: LagProbe | undefined;
+  /** The service process's own series (CPU, memory, event-loop delay) on /metrics. */
+  processMetrics?: ProcessMetrics | undefined;
   version: string;
   sseHeartbeatMs?: number | undefined;
 }
@@ -102,7 +104,7 @@ export function createRouter(d: RouteDeps): Router {
     noQuery(req);
     const [m, regions] = await Promise.all([d.store.metrics(), d.store.listRegions()]);
     const lag = await probeLag(d.lagProbe, regions);
-    res.type("text/plain; version=0.0.4").send(renderMetrics(m, d.orchestrator.stats(), lag));
+    res.type("text/plain; version=0.0.4").send(renderMetrics(m, d.orchestrator.stats(), lag, d.processMetrics));
   });
   r.get("/audit", requireRole("admin"), async (req, res) => {
     const q = parsePart(S.auditQuery, req.query, "query");

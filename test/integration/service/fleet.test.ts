@@ -176,5 +176,9 @@ describe("a fleet through the API on the local target", () => {
     expect(metrics.body).toMatch(/aragora_operations\{kind="add",status="succeeded"\} 3/);
     expect(metrics.body).toMatch(/aragora_operations\{kind="remove",status="succeeded"\} 1/);
     expect(metrics.body).toMatch(/aragora_step_duration_seconds_count\{action="destroy"\} 1/);
+    // The service process's own series.
+    expect(metrics.body).toMatch(/^process_resident_memory_bytes [1-9][0-9]{6,}$/m);
+    expect(metrics.body).toMatch(/^process_cpu_seconds_total [0-9.]+$/m);
+    expect(metrics.body).toMatch(/^nodejs_eventloop_lag_max_seconds [0-9.e-]+$/m);
   });
 });

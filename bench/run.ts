@@ -106,6 +106,14 @@ class Service {
     return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
+  /** The service's own event-loop delay (ms) since the previous call: `/metrics` resets it per scrape. */
+  async loopDelay(): Promise<{ p99Ms: number; maxMs: number }> {
+    const r = await fetch(`${this.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const text = await r.text();
+    const read = (name: string) => round(Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) * 1000, 1);
+    return { p99Ms: read("nodejs_eventloop_lag_p99_seconds"), maxMs: read("nodejs_eventloop_lag_max_seconds") };
+  }
+
   async submit(method: string, p: string, body?: unknown): Promise<string> {
     const r = await this.api<{ operation?: { id: string }; error?: { message: string } }>(method, p, body);
     if (r.status !== 202 || !r.body.operation) throw new Error(`${method} ${p} → ${r.status} ${JSON.stringify(r.body)}`);
@@ -234,7 +242,13 @@ async function apiLoad(portBase: number, env: Record<string, string> = {}, mode:
     const first = await svc.wait(await svc.submit("POST", "/regions", SPECS[0]));
     const load = async (label: string) => {
       for (const [name, p] of [["regions", "/regions"], ["operation", `/operations/${first.id}`]] as const) {
+        await svc.loopDelay(); // starts the service's event-loop window
         const r = await loadFromOwnProcess({ url: svc.url + p, token: TOKEN, rate: 200, connections: 4, durationSec: 8, warmupSec: 1, mode });
+        // How late the service's own event loop ran meanwhile: a stall of the service shows here, a
+        // pause of the client process does not.
+        const loop = await svc.loopDelay();
+        out[`${label}_${name}_serviceLoopP99Ms`] = loop.p99Ms;
+        out[`${label}_${name}_serviceLoopMaxMs`] = loop.maxMs;
         out[`${label}_${name}_p50Ms`] = r.p50Ms;
         out[`${label}_${name}_p90Ms`] = r.p90Ms;
         out[`${label}_${name}_p99Ms`] = r.p99Ms;

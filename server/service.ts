@@ -7,7 +7,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { fleetSettings } from "../stacks/spec/fleetSettings";
-import { createApp } from "./app";
+import { createApp, createHttpServer } from "./app";
 import { ensureBootstrapToken, parseTokens, type TokenEntry } from "./auth/tokens";
 import { prepareStateDir, type ServiceConfig } from "./config";
 import type { FleetDomain } from "./domain";
@@ -127,7 +127,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     lagProbe: o.lagProbe,
     processMetrics,
   });
-  const server = http.createServer(app);
+  const server = createHttpServer(app);
   // Longer than clients' keep-alive (undici: 4 s idle) so a reused connection is never reset under it.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

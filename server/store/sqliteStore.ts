@@ -424,8 +424,7 @@ export class SqliteStore implements Store {
       where.push("o.seq IN (SELECT operation_seq FROM operation_stacks WHERE stack = ?)");
       params.push(q.region);
     }
-    const columns = SUMMARY_COLUMNS.split(", ").map((c) => `o.${c}`).join(", ");
-    const sql = `SELECT ${columns} FROM operations o ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY o.seq DESC LIMIT ?`;
+    const sql = `SELECT ${SUMMARY_COLUMNS} FROM operations o ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY o.seq DESC LIMIT ?`;
     params.push(q.limit);
     const rows = this.stmt<unknown[], OperationSummaryRow>(sql).all(...params);
     return Promise.resolve(rows.map(toOperationSummary));

@@ -48,6 +48,16 @@ export async function probeLag(probe: LagProbe | undefined, regions: readonly Re
   }
 }
 
+/** A series' HELP and TYPE lines. */
+function header(name: string, type: "gauge" | "counter" | "histogram", help: string): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+}
+
+/** A series with one unlabelled value. */
+function single(name: string, type: "gauge" | "counter", help: string, value: number): string[] {
+  return [...header(name, type, help), `${name} ${String(value)}`];
+}
+
 /** Resolution of the event-loop delay sampler: a timer every 10 ms, and how late it fired. */
 const LOOP_RESOLUTION_MS = 10;
 
@@ -67,21 +77,11 @@ export class ProcessMetrics {
     const max = late(this.loop.max);
     this.loop.reset();
     return [
-      "# HELP process_cpu_seconds_total User and system CPU time of the service process.",
-      "# TYPE process_cpu_seconds_total counter",
-      `process_cpu_seconds_total ${String((cpu.user + cpu.system) / 1e6)}`,
-      "# HELP process_resident_memory_bytes Resident memory of the service process.",
-      "# TYPE process_resident_memory_bytes gauge",
-      `process_resident_memory_bytes ${String(process.memoryUsage.rss())}`,
-      "# HELP nodejs_eventloop_lag_p50_seconds Median delay of the service's event loop since the previous scrape.",
-      "# TYPE nodejs_eventloop_lag_p50_seconds gauge",
-      `nodejs_eventloop_lag_p50_seconds ${String(p50)}`,
-      "# HELP nodejs_eventloop_lag_p99_seconds 99th percentile delay of the service's event loop since the previous scrape.",
-      "# TYPE nodejs_eventloop_lag_p99_seconds gauge",
-      `nodejs_eventloop_lag_p99_seconds ${String(p99)}`,
-      "# HELP nodejs_eventloop_lag_max_seconds Longest delay of the service's event loop since the previous scrape.",
-      "# TYPE nodejs_eventloop_lag_max_seconds gauge",
-      `nodejs_eventloop_lag_max_seconds ${String(max)}`,
+      ...single("process_cpu_seconds_total", "counter", "User and system CPU time of the service process.", (cpu.user + cpu.system) / 1e6),
+      ...single("process_resident_memory_bytes", "gauge", "Resident memory of the service process.", process.memoryUsage.rss()),
+      ...single("nodejs_eventloop_lag_p50_seconds", "gauge", "Median delay of the service's event loop since the previous scrape.", p50),
+      ...single("nodejs_eventloop_lag_p99_seconds", "gauge", "99th percentile delay of the service's event loop since the previous scrape.", p99),
+      ...single("nodejs_eventloop_lag_max_seconds", "gauge", "Longest delay of the service's event loop since the previous scrape.", max),
     ];
   }
 
@@ -92,12 +92,10 @@ export class ProcessMetrics {
 
 export function renderMetrics(m: StoreMetrics, q: QueueStats, lag: Record<string, number | undefined>, proc?: ProcessMetrics): string {
   const lines: string[] = [];
-  lines.push("# HELP aragora_operations Operations recorded, by kind and status.");
-  lines.push("# TYPE aragora_operations gauge");
+  lines.push(...header("aragora_operations", "gauge", "Operations recorded, by kind and status."));
   for (const o of m.operations) lines.push(`aragora_operations{kind="${esc(o.kind)}",status="${esc(o.status)}"} ${o.count}`);
 
-  lines.push("# HELP aragora_step_duration_seconds Duration of finished stack steps, by action.");
-  lines.push("# TYPE aragora_step_duration_seconds histogram");
+  lines.push(...header("aragora_step_duration_seconds", "histogram", "Duration of finished stack steps, by action."));
   for (const d of m.stepDurations) {
     const a = esc(d.action);
     for (const b of d.buckets) lines.push(`aragora_step_duration_seconds_bucket{action="${a}",le="${b.le}"} ${b.count}`);
@@ -106,20 +104,13 @@ export function renderMetrics(m: StoreMetrics, q: QueueStats, lag: Record<string
     lines.push(`aragora_step_duration_seconds_count{action="${a}"} ${d.count}`);
   }
 
-  lines.push("# HELP aragora_queue_depth Operations accepted but not started yet.");
-  lines.push("# TYPE aragora_queue_depth gauge");
-  lines.push(`aragora_queue_depth ${q.queuedOperations}`);
-  lines.push("# HELP aragora_steps_waiting Steps of active operations waiting for their turn.");
-  lines.push("# TYPE aragora_steps_waiting gauge");
-  lines.push(`aragora_steps_waiting ${q.waitingSteps}`);
-  lines.push("# HELP aragora_steps_running Steps running now.");
-  lines.push("# TYPE aragora_steps_running gauge");
-  lines.push(`aragora_steps_running ${q.runningSteps}`);
+  lines.push(...single("aragora_queue_depth", "gauge", "Operations accepted but not started yet.", q.queuedOperations));
+  lines.push(...single("aragora_steps_waiting", "gauge", "Steps of active operations waiting for their turn.", q.waitingSteps));
+  lines.push(...single("aragora_steps_running", "gauge", "Steps running now.", q.runningSteps));
 
   const lagEntries = Object.entries(lag).filter((e): e is [string, number] => typeof e[1] === "number");
   if (lagEntries.length > 0) {
-    lines.push("# HELP pg_replication_lag_seconds Replication lag of each replica region (runbook alert: > 60).");
-    lines.push("# TYPE pg_replication_lag_seconds gauge");
+    lines.push(...header("pg_replication_lag_seconds", "gauge", "Replication lag of each replica region (runbook alert: > 60)."));
     for (const [region, v] of lagEntries) lines.push(`pg_replication_lag_seconds{region="${esc(region)}"} ${v}`);
   }
   if (proc) lines.push(...proc.lines());

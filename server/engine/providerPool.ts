@@ -96,28 +96,23 @@ class ProviderServer {
       // launched provider's output to its run (as diagnostics, kept with the run's events).
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
-    this.forwardLines(this.proc.stderr, "stderr");
+    this.forwardLines(this.proc.stderr, (line) => this.listener?.(line, "stderr"));
     const timeout = options.startTimeoutMs ?? 60_000;
     this.port = new Promise<number>((resolve, reject) => {
-      let text = "";
       const timer = setTimeout(() => {
         reject(new Error(`the dynamic provider did not start listening within ${String(timeout)} ms`));
         this.kill();
       }, timeout);
       timer.unref();
-      const stdout = this.proc.stdout;
-      stdout?.setEncoding("utf8");
-      const onData = (chunk: string): void => {
-        text += chunk;
-        const line = /^(\d+)\r?\n/.exec(text);
-        if (!line) return;
-        clearTimeout(timer);
-        stdout?.off("data", onData);
-        const rest = text.slice(line[0].length);
-        this.forwardLines(stdout, "stdout", rest);
-        resolve(Number(line[1]));
-      };
-      stdout?.on("data", onData);
+      // Its first line is the port (as the SDK's server prints it); then the providers' output.
+      let listening = false;
+      this.forwardLines(this.proc.stdout, (line) => {
+        if (!listening && /^\d+$/.test(line)) {
+          listening = true;
+          clearTimeout(timer);
+          resolve(Number(line));
+        } else this.listener?.(line, "stdout");
+      });
       this.proc.on("exit", (code, signal) => {
         this.exited = true;
         clearTimeout(timer);
@@ -131,12 +126,11 @@ class ProviderServer {
     this.port.catch(() => undefined);
   }
 
-  /** Passes a stream's lines to the listener of the moment. */
-  private forwardLines(stream: NodeJS.ReadableStream | null, name: "stdout" | "stderr", start = ""): void {
+  /** Passes a stream's lines to `onLine`. */
+  private forwardLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
     if (!stream) return;
     stream.setEncoding("utf8");
-    const lines = lineSplitter((line) => this.listener?.(line, name));
-    if (start) lines.push(start);
+    const lines = lineSplitter(onLine);
     stream.on("data", (chunk: string) => { lines.push(chunk); });
     stream.on("end", () => { lines.end(); });
   }

@@ -42,7 +42,7 @@ import {
   type StepResult,
 } from "./stackRunner";
 import { killOrphanedPlugins } from "./orphans";
-import { fileBackendDir, repairFileBackend } from "./backendRepair";
+import { fileBackendCheckpoint, fileBackendDir, repairFileBackend } from "./backendRepair";
 import { attachSetting, ProviderPool, type ProviderLease } from "./providerPool";
 
 /** How the CLI reports a backend metadata sidecar that does not decode (server/engine/backendRepair.ts). */
@@ -393,8 +393,7 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
    * every new stack). Other backends: `createOrSelect`.
    */
   private async selectOrCreate(stackName: string, workspace: LocalWorkspace): Promise<Stack> {
-    const dir = fileBackendDir(this.backendUrl);
-    const checkpoint = dir === undefined ? undefined : path.join(dir, ".pulumi", "stacks", PROJECT_NAME, `${stackName}.json`);
+    const checkpoint = fileBackendCheckpoint(this.backendUrl, PROJECT_NAME, stackName);
     if (checkpoint === undefined) return Stack.createOrSelect(stackName, workspace);
     // Removed or created meanwhile: the other one.
     if (fs.existsSync(checkpoint)) {

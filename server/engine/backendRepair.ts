@@ -21,6 +21,12 @@ export function fileBackendDir(backendUrl: string): string | undefined {
   return dir === "" ? undefined : dir;
 }
 
+/** A stack's checkpoint file in a file:// backend (project-scoped layout); undefined for other backends. */
+export function fileBackendCheckpoint(backendUrl: string, project: string, stack: string): string | undefined {
+  const dir = fileBackendDir(backendUrl);
+  return dir === undefined ? undefined : path.join(dir, ".pulumi", "stacks", project, `${stack}.json`);
+}
+
 /**
  * Whether a path under `.pulumi` is `stack`'s: a directory of that name (its history, backups and
  * locks, whatever the backend's layout) or its checkpoint and the checkpoint's backup

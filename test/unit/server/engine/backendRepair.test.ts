@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileBackendDir, repairFileBackend } from "../../../../server/engine/backendRepair";
+import { fileBackendCheckpoint, fileBackendDir, repairFileBackend } from "../../../../server/engine/backendRepair";
 
 describe("fileBackendDir", () => {
   test.each([
@@ -13,6 +13,13 @@ describe("fileBackendDir", () => {
     ["file://", undefined],
   ])("when the backend URL is %s, then the directory is %s", (url, dir) => {
     expect(fileBackendDir(url)).toBe(dir);
+  });
+});
+
+describe("fileBackendCheckpoint", () => {
+  test("when the backend is a file backend, then a stack's checkpoint is under .pulumi/stacks/<project>; otherwise there is none", () => {
+    expect(fileBackendCheckpoint("file:///var/state/backend", "aragora", "eu-west-1")).toBe("/var/state/backend/.pulumi/stacks/aragora/eu-west-1.json");
+    expect(fileBackendCheckpoint("s3://bucket/prefix", "aragora", "eu-west-1")).toBeUndefined();
   });
 });
 

@@ -157,9 +157,9 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
     return this.providers?.pids() ?? [];
   }
 
-  close(): Promise<void> {
-    this.providers?.close();
-    return Promise.resolve();
+  /** Settles once its provider servers have exited. */
+  async close(): Promise<void> {
+    await this.providers?.close();
   }
 
   /**

@@ -124,7 +124,14 @@ class ProviderServer {
       });
     });
     this.port.catch(() => undefined);
+    this.gone = new Promise<void>((resolve) => {
+      this.proc.once("exit", () => { resolve(); });
+      this.proc.once("error", () => { resolve(); }); // never started
+    });
   }
+
+  /** Settles when the process has exited (or never started). */
+  readonly gone: Promise<void>;
 
   /** Passes a stream's lines to `onLine`. */
   private forwardLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
@@ -230,11 +237,20 @@ export class ProviderPool {
     return [...this.all].filter((s) => !s.exited).map((s) => s.proc.pid ?? -1);
   }
 
-  close(): void {
+  /** Kills every server; settles when they have exited (at most 10 s), so nothing of the pool outlives it. */
+  async close(): Promise<void> {
     this.closed = true;
-    for (const s of this.all) s.kill();
+    const servers = [...this.all];
+    for (const s of servers) s.kill();
     this.all.clear();
     this.spare.length = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 10_000);
+      timer.unref();
+    });
+    await Promise.race([Promise.all(servers.map((s) => s.gone)), bound]);
+    clearTimeout(timer);
   }
 
   private start(): ProviderServer {

@@ -31,7 +31,7 @@ function listening(port: number): Promise<boolean> {
 
 describe("the dynamic-provider server pool", () => {
   const pool = new ProviderPool({ env: process.env, cwd: os.tmpdir(), maxRuns: 2 });
-  afterAll(() => { pool.close(); });
+  afterAll(async () => { await pool.close(); });
 
   test("when a run ends well, then the next run gets the same server; after maxRuns runs, a new one", async () => {
     const a = await pool.lease();
@@ -62,9 +62,18 @@ describe("the dynamic-provider server pool", () => {
     expect(pool.pids()).not.toContain(d.pid);
   });
 
+  test("when a pool closes, then its servers, leased or idle, have exited by the time close() settles", async () => {
+    const own = new ProviderPool({ env: process.env, cwd: os.tmpdir() });
+    const [idle, leased] = await Promise.all([own.lease(), own.lease()]);
+    idle.release(true);
+    await own.close();
+    expect([alive(idle.pid), alive(leased.pid)]).toEqual([false, false]);
+    expect(own.pids()).toEqual([]);
+  });
+
   test("when the server cannot start, then the lease fails saying why", async () => {
     const broken = new ProviderPool({ env: process.env, cwd: path.join(os.tmpdir(), "no-such-dir-for-providers") });
     await expect(broken.lease()).rejects.toThrow(/ENOENT|exited before it listened/);
-    broken.close();
+    await broken.close();
   });
 });

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Sourced by the project's scripts: puts the toolchain on PATH and sets the same Pulumi backend and
-# passphrase settings the service uses (see server/config.ts), so `npm run pulumi` and the service
-# see the same stacks.
+# Sourced by the project's scripts: puts the project's Node.js (scripts/node.sh) and the toolchain
+# on PATH and sets the same Pulumi backend and passphrase settings the service uses (see
+# server/config.ts), so `npm run pulumi` and the service see the same stacks.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC1091
+. "$ROOT/scripts/node.sh"
+aragora_node_locate || echo "[env] no Node.js >= $ARAGORA_NODE_MIN_MAJOR: run 'npm run setup' first" >&2
 CACHE_ROOT="${ARAGORA_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aragora-regions}"
 if [ -f "$CACHE_ROOT/paths.env" ]; then
   # shellcheck disable=SC1091

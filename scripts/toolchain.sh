@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# Installs what Aragora Regions needs beyond npm packages, idempotently and cached:
-#   - the Pulumi CLI (a `pulumi` on PATH when recent enough, else built from Go modules),
-#     with pulumi-resource-pulumi-nodejs beside it so dynamic providers work;
-#   - one attempt at pulumi-language-nodejs (only needed for a manual `pulumi up`);
-#   - helm (for `helm lint` / `helm template` of charts/aragora);
-#   - PostgreSQL, Redis, Sentinel and HAProxy for the local target (Debian packages).
+# Installs what Aragora Regions needs beyond Node.js and npm packages, idempotently and cached
+# under the toolchain cache (ARAGORA_TOOLCHAIN_DIR, default ~/.cache/aragora-regions):
+#   - the Pulumi CLI: a `pulumi` on PATH when at least the SDK's version, else built from the
+#     committed Go module scripts/toolchain/pulumi (go.mod + go.sum, -mod=readonly), cached by
+#     version and go.sum, with pulumi-resource-pulumi-nodejs beside it so dynamic providers work;
+#   - helm, the same way from scripts/toolchain/helm (for `helm lint` / `helm template`);
+#   - PostgreSQL, Redis, Sentinel and HAProxy for the local target (Debian packages), and, as root,
+#     the unprivileged system user their daemons run as.
 # Prints the directory holding the CLI as its last line: `PULUMI_BIN_DIR=<dir>`.
 set -euo pipefail
 
-PULUMI_VERSION="${ARAGORA_PULUMI_VERSION:-3.274.1}"
-HELM_VERSION="${ARAGORA_HELM_VERSION:-3.22.0}"
-# A pseudo-version of the v3.274.1 release commit for the untagged language-host module.
-LANGHOST_PSEUDO="${ARAGORA_LANGHOST_VERSION:-}"
-CACHE_ROOT="${ARAGORA_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aragora-regions}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$CACHE_ROOT/pulumi/v$PULUMI_VERSION/bin"
-HELM_BIN="$CACHE_ROOT/helm/v$HELM_VERSION/bin"
+CACHE_ROOT="${ARAGORA_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aragora-regions}"
+# The Go modules that build the CLI and helm are committed (scripts/toolchain/*/go.mod, go.sum):
+# their versions come from there, and a build checks every module against go.sum.
+PULUMI_MOD="$ROOT/scripts/toolchain/pulumi"
+HELM_MOD="$ROOT/scripts/toolchain/helm"
+
+mod_version() { # module-dir module-path: the version go.mod requires
+  sed -n "s|^[[:space:]]*$2 \(v[^ ]*\).*|\1|p" "$1/go.mod" | head -n1
+}
+sum_key() { sha256sum "$1/go.sum" | cut -c1-12; }
+
+PULUMI_VERSION="$(mod_version "$PULUMI_MOD" github.com/pulumi/pulumi/pkg/v3)"; PULUMI_VERSION="${PULUMI_VERSION#v}"
+HELM_VERSION="$(mod_version "$HELM_MOD" helm.sh/helm/v3)"; HELM_VERSION="${HELM_VERSION#v}"
+BIN="$CACHE_ROOT/pulumi/v$PULUMI_VERSION-$(sum_key "$PULUMI_MOD")/bin"
+HELM_BIN="$CACHE_ROOT/helm/v$HELM_VERSION-$(sum_key "$HELM_MOD")/bin"
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 
@@ -24,7 +34,7 @@ version_ge() { # $1 >= $2 (dotted versions)
 }
 
 sdk_version() {
-  node -p "require('$ROOT/node_modules/@pulumi/pulumi/package.json').version" 2>/dev/null || echo 3.248.0
+  node -p "require('$ROOT/node_modules/@pulumi/pulumi/package.json').version" 2>/dev/null || echo "$PULUMI_VERSION"
 }
 
 # Runs a long build with a heartbeat, so it never looks hung.
@@ -40,19 +50,32 @@ with_heartbeat() {
   return $rc
 }
 
-go_wrapper_build() { # dir module version pkg out ldflags
-  local dir="$1" module="$2" version="$3" pkg="$4" out="$5" ldflags="$6"; shift 6
-  mkdir -p "$dir"
+go_tool_build() { # module-dir package out ldflags
+  local dir="$1" pkg="$2" out="$3" ldflags="$4" log rc=0
+  log="$(mktemp)"
   (
     cd "$dir"
-    [ -f go.mod ] || go mod init aragora-toolchain/build >/dev/null 2>&1
-    GOFLAGS=-mod=mod go get "$module@$version" "$pkg@$version" "$@" >&2
-    CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace -ldflags "$ldflags" -o "$out" "$pkg" >&2
-  )
+    GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 \
+      go build -trimpath -tags osusergo,grpcnotrace -ldflags "$ldflags" -o "$out" "$pkg"
+  ) >"$log" 2>&1 || rc=$?
+  if [ $rc -ne 0 ]; then
+    cat "$log" >&2
+    if grep -q 'checksum mismatch\|SECURITY ERROR\|missing go.sum entry\|updates to go.mod needed' "$log"; then
+      log "REFUSED: a Go module does not match the checksums recorded in ${dir#"$ROOT"/}/go.sum (or is not recorded there)."
+      log "  Nothing was installed. If the version change is intended, update the module on purpose:"
+      log "  (cd ${dir#"$ROOT"/} && GOFLAGS=-mod=mod go get -tool <module>@<version> && go mod tidy) and commit go.mod and go.sum."
+    fi
+  fi
+  rm -f "$log"
+  return $rc
 }
 
 ensure_pulumi() {
   local want_min; want_min="$(sdk_version)"
+  if [ "$want_min" != "$PULUMI_VERSION" ]; then
+    log "scripts/toolchain/pulumi/go.mod builds pulumi v$PULUMI_VERSION but @pulumi/pulumi is $want_min: keep them at one version"
+    exit 1
+  fi
   if command -v pulumi >/dev/null 2>&1 && [ "$(command -v pulumi)" != "$BIN/pulumi" ]; then
     local have; have="$(pulumi version 2>/dev/null | sed 's/^v//')"
     if [ -n "$have" ] && version_ge "$have" "$want_min"; then
@@ -70,11 +93,8 @@ ensure_pulumi() {
     log "building pulumi v$PULUMI_VERSION from Go modules (first time only; takes several minutes)"
     local t0=$SECONDS
     mkdir -p "$BIN"
-    with_heartbeat "pulumi" go_wrapper_build "$CACHE_ROOT/pulumi/v$PULUMI_VERSION/build" \
-      "github.com/pulumi/pulumi/pkg/v3" "v$PULUMI_VERSION" \
-      "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi" "$BIN/pulumi.tmp" \
-      "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-      "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION"
+    with_heartbeat "pulumi" go_tool_build "$PULUMI_MOD" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$BIN/pulumi.tmp" \
+      "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
     mv "$BIN/pulumi.tmp" "$BIN/pulumi"
     log "pulumi v$PULUMI_VERSION built in $((SECONDS - t0)) s"
   fi
@@ -86,44 +106,24 @@ ensure_pulumi() {
   fi
 }
 
-ensure_langhost() {
-  [ "$PULUMI_DIR" = "$BIN" ] || return 0
-  [ -x "$BIN/pulumi-language-nodejs" ] && return 0
-  local marker="$CACHE_ROOT/pulumi/v$PULUMI_VERSION/langhost-attempted"
-  [ -f "$marker" ] && return 0
-  touch "$marker"
-  if [ -z "$LANGHOST_PSEUDO" ]; then
-    LANGHOST_PSEUDO="$(GOFLAGS=-mod=mod go list -m -f '{{.Version}}' \
-      "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@v$PULUMI_VERSION" 2>/dev/null || true)"
-  fi
-  if [ -z "$LANGHOST_PSEUDO" ]; then
-    log "pulumi-language-nodejs: the module proxy serves no version for v$PULUMI_VERSION;"
-    log "  manual 'pulumi up' needs an official Pulumi install (the service does not need it)"
-    return 0
-  fi
-  log "building pulumi-language-nodejs $LANGHOST_PSEUDO (one attempt)"
-  if with_heartbeat "language host" go_wrapper_build "$CACHE_ROOT/pulumi/v$PULUMI_VERSION/langhost" \
-      "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3" "$LANGHOST_PSEUDO" \
-      "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3" "$BIN/pulumi-language-nodejs" \
-      "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-      "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION"; then
-    log "pulumi-language-nodejs built"
-  else
-    log "pulumi-language-nodejs could not be built; manual 'pulumi up' needs an official Pulumi install"
-  fi
-}
-
 ensure_helm() {
-  if command -v helm >/dev/null 2>&1; then HELM_DIR="$(dirname "$(command -v helm)")"; return; fi
+  if command -v helm >/dev/null 2>&1 && [ "$(command -v helm)" != "$HELM_BIN/helm" ]; then HELM_DIR="$(dirname "$(command -v helm)")"; return; fi
   HELM_DIR="$HELM_BIN"
   [ -x "$HELM_BIN/helm" ] && return 0
+  command -v go >/dev/null || { log "Go is required to build helm (no helm on PATH)"; return 1; }
   log "building helm v$HELM_VERSION from Go modules (first time only)"
+  local t0=$SECONDS
   mkdir -p "$HELM_BIN"
-  with_heartbeat "helm" go_wrapper_build "$CACHE_ROOT/helm/v$HELM_VERSION/build" \
-    "helm.sh/helm/v3" "v$HELM_VERSION" "helm.sh/helm/v3/cmd/helm" "$HELM_BIN/helm" \
+  with_heartbeat "helm" go_tool_build "$HELM_MOD" helm.sh/helm/v3/cmd/helm "$HELM_BIN/helm.tmp" \
     "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" || {
       log "helm could not be built; chart tests will fail"; return 1; }
+  mv "$HELM_BIN/helm.tmp" "$HELM_BIN/helm"
+  log "helm v$HELM_VERSION built in $((SECONDS - t0)) s"
 }
+
+# The unprivileged user the local target's daemons run as when the service runs as root
+# (components/local/impl/proc.ts creates it too, with the same command, if it is missing).
+DAEMON_USER="${ARAGORA_DAEMON_USER:-aragora}"
 
 ensure_local_target() {
   local missing=()
@@ -132,25 +132,30 @@ ensure_local_target() {
   command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
   command -v redis-cli >/dev/null || missing+=(redis-tools)
   command -v haproxy >/dev/null || missing+=(haproxy)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" = 0 ]; then
-    log "installing ${missing[*]} (Debian packages, services kept from auto-starting)"
-    local made_policy=0
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
+  command -v setpriv >/dev/null || missing+=(util-linux)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      log "installing ${missing[*]} (Debian packages, services kept from auto-starting)"
+      local made_policy=0
+      if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
+      fi
+      (apt-get install -y -q "${missing[@]}" >&2) || { apt-get update -q >&2 && apt-get install -y -q "${missing[@]}" >&2; }
+      if [ $made_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+    else
+      log "the local target needs: sudo apt-get install -y ${missing[*]}"
     fi
-    (apt-get install -y -q "${missing[@]}" >&2) || { apt-get update -q >&2 && apt-get install -y -q "${missing[@]}" >&2; }
-    if [ $made_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
-  else
-    log "the local target needs: sudo apt-get install -y ${missing[*]}"
+  fi
+  if [ "$(id -u)" = 0 ] && ! getent passwd "$DAEMON_USER" >/dev/null; then
+    log "creating the system user $DAEMON_USER, which runs the local target's daemons"
+    useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin "$DAEMON_USER"
   fi
 }
 
-stamp="$CACHE_ROOT/.ready-v$PULUMI_VERSION-$HELM_VERSION"
 ensure_local_target
 ensure_pulumi
-ensure_langhost
 ensure_helm || true
 mkdir -p "$CACHE_ROOT"
-printf 'PULUMI_BIN_DIR=%s\nHELM_BIN_DIR=%s\n' "$PULUMI_DIR" "${HELM_DIR:-}" > "$CACHE_ROOT/paths.env"
+printf 'PULUMI_BIN_DIR=%s\nHELM_BIN_DIR=%s\n' "$PULUMI_DIR" "${HELM_DIR:-}" > "$CACHE_ROOT/paths.env.tmp"
+mv "$CACHE_ROOT/paths.env.tmp" "$CACHE_ROOT/paths.env"
 echo "PULUMI_BIN_DIR=$PULUMI_DIR"

@@ -12,7 +12,7 @@
  * The service process itself (ProcessMetrics): CPU time, resident memory, and how late its event
  * loop ran since the previous scrape, which is how long a request could have waited for it.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { RegionRecord } from "./model";
 import type { StoreMetrics } from "./store/store";
 
@@ -62,7 +62,7 @@ function single(name: string, type: "gauge" | "counter", help: string, value: nu
 const LOOP_RESOLUTION_MS = 10;
 
 export class ProcessMetrics {
-  private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  private readonly loop: ReturnType<typeof monitorEventLoopDelay> = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 
   constructor() {
     this.loop.enable();

@@ -442,7 +442,9 @@ class AutomationRunner implements StackRunner, AutomationRunnerExtras {
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_HOME: path.join(this.options.stateDir, "pulumi-home"),
       NODE_PATH: process.env["NODE_PATH"] ? `${nodePath}:${process.env["NODE_PATH"]}` : nodePath,
-      ...(binDir ? { PATH: `${binDir}:${process.env["PATH"] ?? ""}` } : {}),
+      // The CLI first, then this process's Node.js: the dynamic-provider shim runs `node` from PATH,
+      // and it must be the same Node.js the service runs on.
+      PATH: [...(binDir ? [binDir] : []), path.dirname(process.execPath), process.env["PATH"] ?? ""].join(":"),
       ...(this.options.passphrase !== undefined
         ? { PULUMI_CONFIG_PASSPHRASE: this.options.passphrase }
         : { PULUMI_CONFIG_PASSPHRASE_FILE: this.options.passphraseFile ?? "" }),

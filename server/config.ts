@@ -150,7 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
  */
 export function prepareStateDir(config: ServiceConfig): Record<string, string> {
   try {
-    // 0711: the local target runs PostgreSQL as its own user, which must traverse into <stateDir>/local;
+    // 0711: as root, the local daemons run as the daemon user, which must traverse into <stateDir>/local
     // nothing in the state dir can be listed by others, and secrets files are 0600.
     fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o711 });
     // Before anything is written (the SQLite database above all): a state dir that is read-only,

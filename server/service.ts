@@ -10,6 +10,7 @@ import { fleetSettings } from "../stacks/spec/fleetSettings";
 import { createApp, createHttpServer } from "./app";
 import { ensureBootstrapToken, parseTokens, type TokenEntry } from "./auth/tokens";
 import { prepareStateDir, type ServiceConfig } from "./config";
+import { resolveLocalRoot } from "./localRoot";
 import type { FleetDomain } from "./domain";
 import { createEngineHostRunner } from "./engine/engineHostRunner";
 import type { StackRunner } from "./engine/stackRunner";
@@ -101,12 +102,14 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     earlyStart: config.earlyStart,
     maxQueued: config.maxQueuedOperations,
   });
+  const local = resolveLocalRoot(config.stateDir, config.localRoot);
+  if (local.moved !== undefined) logger.info({ localRoot: local.localRoot, reason: local.moved }, "local target data lives outside the state dir");
   const fleet = new FleetService({
     store,
     domain,
     orchestrator,
     settings: fleetSettings.parse({ local: { glbPort: config.localGlbPort } }),
-    localRoot: config.localRoot,
+    localRoot: local.localRoot,
     defaultProvider: config.defaultProvider,
     localPortRange: config.localPortRange,
   });

@@ -1,13 +1,11 @@
 /** Process helpers of the drills: pidfiles, checked signals, polling. */
 import * as fs from "node:fs";
+import { daemonRead } from "../../components/local/impl/daemonFs";
 
+/** A daemon's pidfile (in a directory the daemon user owns: read as that user, see daemonFs.ts). */
 export function readPid(file: string): number | undefined {
-  try {
-    const n = Number(fs.readFileSync(file, "utf8").split("\n")[0]?.trim());
-    return Number.isInteger(n) && n > 1 ? n : undefined;
-  } catch {
-    return undefined;
-  }
+  const n = Number(daemonRead(file)?.split("\n")[0]?.trim());
+  return Number.isInteger(n) && n > 1 ? n : undefined;
 }
 
 /** The process runs (not a zombie) and its command line contains `expect`. */

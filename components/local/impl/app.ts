@@ -1,6 +1,11 @@
 /**
  * Provider implementation for one process of the stand-in Aragora app: a detached `node` process
  * with its own pidfile and log, started with the env contract and a minimal environment.
+ *
+ * When the service is root the app runs as the daemon user, which may not reach the project's
+ * checkout or the toolchain's Node.js (a clone under a 0700 home directory). So the region keeps a
+ * root-owned runtime beside the apps' directories (`<region dir>/app-runtime`): a link to the
+ * running Node.js, the app's script and the packages it needs, readable by everyone.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -8,7 +13,8 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { assertInt, assertPort, assertRegionName, assertSafePath } from "../names";
 import { changedKeys, httpStatus, type ProcessState } from "./common";
-import { baseEnv, makeDir, pidAlive, portOpen, readPidFile, removeDir, stopPid, tail, waitFor, writeFile } from "./proc";
+import { baseEnv, isRoot, pidAlive, portOpen, readPidFile, stopPid, tail, waitFor } from "./proc";
+import { asDaemonArgv, daemonWrite, makeDaemonDir, removeTree } from "./daemonFs";
 import { checker } from "./redis";
 
 export interface AppProcessInputs {
@@ -46,17 +52,32 @@ function appFiles(i: AppProcessInputs): { pidFile: string; logFile: string } {
   return { pidFile: path.join(i.dir, "app.pid"), logFile: path.join(i.dir, "app.log") };
 }
 
-/** The file `node` runs: the compiled script, or the transpiled copy of a .ts source in the app's dir. */
-function runFile(i: AppProcessInputs): string {
-  return i.script.endsWith(".ts") ? path.join(i.dir, "standin-app.js") : i.script;
+/** What the app runs, as the user running it sees it. */
+interface AppRuntime {
+  node: string;
+  /** The file `node` runs: the compiled script, or a transpiled copy of a .ts source. */
+  script: string;
+  nodePath: string;
 }
 
-/** Transpiles a .ts entry (one self-contained module) with the project's TypeScript: ~50 ms instead of ts-node's seconds per process. */
-function transpile(i: AppProcessInputs): void {
+/** The packages the stand-in app imports (components/local/standinApp/main.ts). */
+const APP_PACKAGES = ["pg", "ioredis"];
+
+function runtime(i: AppProcessInputs): AppRuntime {
+  if (!isRoot()) {
+    return { node: process.execPath, script: i.script.endsWith(".ts") ? path.join(i.dir, "standin-app.js") : i.script, nodePath: i.nodePath };
+  }
+  const dir = path.join(path.dirname(i.dir), "app-runtime");
+  return { node: path.join(dir, "bin", "node"), script: path.join(dir, "standin-app.js"), nodePath: path.join(dir, "node_modules") };
+}
+
+/** The script's JavaScript: a .ts entry (one self-contained module) is transpiled with the project's TypeScript (~50 ms). */
+function scriptSource(i: AppProcessInputs): string {
+  if (!i.script.endsWith(".ts")) return fs.readFileSync(i.script, "utf8");
   /* eslint-disable @typescript-eslint/no-require-imports */
   const ts = require(path.join(i.nodePath, "typescript")) as typeof import("typescript");
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const out = ts.transpileModule(fs.readFileSync(i.script, "utf8"), {
+  return ts.transpileModule(fs.readFileSync(i.script, "utf8"), {
     fileName: i.script,
     compilerOptions: {
       module: ts.ModuleKind.CommonJS,
@@ -64,55 +85,108 @@ function transpile(i: AppProcessInputs): void {
       target: ts.ScriptTarget.ES2022,
       esModuleInterop: true,
     },
-  });
-  writeFile(runFile(i), out.outputText, 0o600);
+  }).outputText;
+}
+
+/** `names` and everything they depend on, from a flat (hoisted) node_modules; nested node_modules travel with their package. */
+export function packageClosure(nodePath: string, names: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    if (seen.has(name)) return;
+    const manifest = path.join(nodePath, name, "package.json");
+    if (!fs.existsSync(manifest)) return; // an optional dependency that is not installed
+    seen.add(name);
+    const pkg = JSON.parse(fs.readFileSync(manifest, "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
+      if (!fs.existsSync(path.join(nodePath, name, "node_modules", dep))) visit(dep);
+    }
+  };
+  for (const n of names) visit(n);
+  return [...seen].sort();
+}
+
+/** Root only: the runtime the daemon user can read, refreshed when the script or Node.js changed. */
+function stageRuntime(i: AppProcessInputs, rt: AppRuntime): void {
+  const dir = path.dirname(rt.script);
+  fs.mkdirSync(path.join(dir, "bin"), { recursive: true, mode: 0o755 });
+  const source = scriptSource(i);
+  let current: string | undefined;
+  try {
+    current = fs.readFileSync(rt.script, "utf8");
+  } catch {
+    current = undefined;
+  }
+  const nodeStat = fs.statSync(process.execPath);
+  const staged = fs.existsSync(rt.node) ? fs.statSync(rt.node) : undefined;
+  if (staged?.ino !== nodeStat.ino || staged.size !== nodeStat.size) {
+    const tmp = `${rt.node}.tmp-${String(process.pid)}`;
+    fs.rmSync(tmp, { force: true });
+    try {
+      fs.linkSync(process.execPath, tmp);
+    } catch {
+      fs.copyFileSync(process.execPath, tmp);
+    }
+    fs.chmodSync(tmp, 0o755);
+    fs.renameSync(tmp, rt.node);
+  }
+  if (current !== source || !fs.existsSync(rt.nodePath)) {
+    const tmp = `${rt.nodePath}.tmp-${String(process.pid)}`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    for (const name of packageClosure(i.nodePath, APP_PACKAGES)) {
+      fs.cpSync(path.join(i.nodePath, name), path.join(tmp, name), { recursive: true, mode: fs.constants.COPYFILE_FICLONE });
+    }
+    fs.rmSync(rt.nodePath, { recursive: true, force: true });
+    fs.renameSync(tmp, rt.nodePath);
+    fs.writeFileSync(`${rt.script}.tmp`, source, { mode: 0o644 });
+    fs.renameSync(`${rt.script}.tmp`, rt.script);
+  }
 }
 
 /** The run file's path identifies our process in /proc/<pid>/cmdline. */
 async function appState(i: AppProcessInputs): Promise<ProcessState> {
   const pid = readPidFile(appFiles(i).pidFile);
-  const running = pidAlive(pid, runFile(i)) && (await portOpen(i.port));
+  const running = pidAlive(pid, runtime(i).script) && (await portOpen(i.port));
   return { running, pid: running && pid !== undefined ? pid : 0 };
 }
 
 async function startApp(i: AppProcessInputs): Promise<void> {
   const { pidFile, logFile } = appFiles(i);
   if (!fs.existsSync(i.script)) throw new Error(`stand-in app not found at ${i.script}`);
-  if (i.script.endsWith(".ts")) transpile(i);
-  const out = fs.openSync(logFile, "a", 0o600);
-  try {
-    const child = spawn(process.execPath, [runFile(i)], {
-      cwd: i.dir,
-      detached: true,
-      stdio: ["ignore", out, out],
-      env: baseEnv({
-        ...i.env,
-        PORT: String(i.port),
-        HOST: "127.0.0.1",
-        NODE_PATH: i.nodePath,
-      }),
-    });
-    if (child.pid === undefined) throw new Error("could not spawn the stand-in app");
-    child.unref();
-    writeFile(pidFile, `${child.pid}\n`, 0o600);
-  } finally {
-    fs.closeSync(out);
+  const rt = runtime(i);
+  const env = baseEnv({ ...i.env, PORT: String(i.port), HOST: "127.0.0.1", NODE_PATH: rt.nodePath });
+  let child;
+  if (isRoot()) {
+    stageRuntime(i, rt);
+    // As the daemon user, which opens the log in its own directory; `exec` keeps the pid.
+    const argv = [...asDaemonArgv(), "sh", "-c", 'exec "$0" "$1" >>"$2" 2>&1', rt.node, rt.script, logFile];
+    child = spawn(argv[0] ?? "setpriv", argv.slice(1), { cwd: i.dir, detached: true, stdio: "ignore", env });
+  } else {
+    if (i.script.endsWith(".ts")) daemonWrite(rt.script, scriptSource(i), 0o600);
+    const out = fs.openSync(logFile, "a", 0o600);
+    try {
+      child = spawn(rt.node, [rt.script], { cwd: i.dir, detached: true, stdio: ["ignore", out, out], env });
+    } finally {
+      fs.closeSync(out);
+    }
   }
+  if (child.pid === undefined) throw new Error("could not spawn the stand-in app");
+  child.unref();
+  daemonWrite(pidFile, `${String(child.pid)}\n`, 0o600);
   const up = await waitFor(async () => (await httpStatus(i.port, "/health")) !== undefined, 30_000, 100);
   if (!up) {
-    await stopPid(readPidFile(pidFile), runFile(i), "SIGKILL");
+    await stopPid(readPidFile(pidFile), rt.script, "SIGKILL");
     throw new Error(`app ${i.region}#${i.index} did not answer on port ${i.port}: ${tail(logFile)}`);
   }
 }
 
 async function ensureApp(i: AppProcessInputs, restart: boolean): Promise<AppProcessOutputs> {
   validateApp(i);
-  makeDir(i.dir, 0o700);
+  makeDaemonDir(i.dir);
   const files = appFiles(i);
   const before = await appState(i);
-  if (before.running && restart) await stopPid(before.pid, runFile(i));
+  if (before.running && restart) await stopPid(before.pid, runtime(i).script);
   if (!before.running || restart) {
-    await stopPid(readPidFile(files.pidFile), runFile(i));
+    await stopPid(readPidFile(files.pidFile), runtime(i).script);
     await startApp(i);
   }
   return { ...i, ...(await appState(i)), ...files };
@@ -131,7 +205,7 @@ export const appProcess: pulumi.dynamic.ResourceProvider = {
     try {
       return { id: `app:${inputs.dir}`, outs: await ensureApp(inputs, false) };
     } catch (err) {
-      removeDir(inputs.dir);
+      removeTree(inputs.dir);
       throw err;
     }
   },
@@ -141,12 +215,12 @@ export const appProcess: pulumi.dynamic.ResourceProvider = {
   },
   async update(_id: string, olds: AppProcessOutputs, news: AppProcessInputs) {
     const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, APP_KEYS);
-    if (changed.includes("script") || changed.includes("dir")) await stopPid(readPidFile(appFiles(olds).pidFile), runFile(olds));
+    if (changed.includes("script") || changed.includes("dir")) await stopPid(readPidFile(appFiles(olds).pidFile), runtime(olds).script);
     return { outs: await ensureApp(news, changed.length > 0) };
   },
   async delete(_id: string, props: AppProcessOutputs) {
     validateApp(props);
-    await stopPid(readPidFile(appFiles(props).pidFile), runFile(props));
-    removeDir(props.dir);
+    await stopPid(readPidFile(appFiles(props).pidFile), runtime(props).script);
+    removeTree(props.dir);
   },
 };

@@ -2,12 +2,12 @@
  * Provider implementation for the local global load balancer: one HAProxy daemon, validated
  * config, hitless reload (`-sf <old pid>`) on change.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { assertPort, assertSafePath } from "../names";
 import { changedKeys, type ProcessState } from "./common";
-import { makeDir, pidAlive, portOpen, readPidFile, removeDir, runOk, stopPid, waitFor, writeFile } from "./proc";
+import { pidAlive, portOpen, readPidFile, runOk, stopPid, waitFor } from "./proc";
+import { daemonRead, daemonRename, daemonWrite, makeDaemonDir, removeTree } from "./daemonFs";
 import { checker } from "./redis";
 
 export interface HaproxyInputs {
@@ -36,26 +36,21 @@ async function hState(i: HaproxyInputs): Promise<ProcessState> {
 
 async function ensureHaproxy(i: HaproxyInputs): Promise<HaproxyOutputs> {
   validateHaproxy(i);
-  makeDir(i.dir, 0o700);
+  makeDaemonDir(i.dir);
   const { pidFile, configFile } = hFiles(i);
   const candidate = `${configFile}.new`;
-  writeFile(candidate, i.config, 0o600);
-  await runOk("haproxy -c (config check)", "haproxy", ["-c", "-q", "-f", candidate], { timeoutMs: 30_000 });
-  let old: string | undefined;
-  try {
-    old = fs.readFileSync(configFile, "utf8");
-  } catch {
-    old = undefined;
-  }
-  fs.renameSync(candidate, configFile);
+  daemonWrite(candidate, i.config, 0o600);
+  await runOk("haproxy -c (config check)", "haproxy", ["-c", "-q", "-f", candidate], { asDaemon: true, timeoutMs: 30_000 });
+  const old = daemonRead(configFile);
+  daemonRename(candidate, configFile);
   const before = await hState(i);
   const log = path.join(i.dir, "start.log");
   if (!before.running) {
     await stopPid(readPidFile(pidFile), "haproxy");
-    await runOk("haproxy", "haproxy", ["-D", "-f", configFile, "-p", pidFile], { logFile: log, timeoutMs: 30_000 });
+    await runOk("haproxy", "haproxy", ["-D", "-f", configFile, "-p", pidFile], { asDaemon: true, logFile: log, timeoutMs: 30_000 });
   } else if (old !== i.config) {
     // Hitless reload: the new process takes the listeners, the old one finishes in-flight requests.
-    await runOk("haproxy reload", "haproxy", ["-D", "-f", configFile, "-p", pidFile, "-sf", String(before.pid)], { logFile: log, timeoutMs: 30_000 });
+    await runOk("haproxy reload", "haproxy", ["-D", "-f", configFile, "-p", pidFile, "-sf", String(before.pid)], { asDaemon: true, logFile: log, timeoutMs: 30_000 });
   }
   if (!(await waitFor(() => portOpen(i.port), 10_000))) throw new Error(`HAProxy did not listen on port ${i.port}`);
   return { ...i, ...(await hState(i)), pidFile, configFile };
@@ -73,7 +68,7 @@ export const haproxy: pulumi.dynamic.ResourceProvider = {
       return { id: `haproxy:${inputs.dir}`, outs: await ensureHaproxy(inputs) };
     } catch (err) {
       await stopPid(readPidFile(hFiles(inputs).pidFile), "haproxy").catch(() => undefined);
-      removeDir(inputs.dir);
+      removeTree(inputs.dir);
       throw err;
     }
   },
@@ -90,7 +85,7 @@ export const haproxy: pulumi.dynamic.ResourceProvider = {
     const pid = readPidFile(hFiles(props).pidFile);
     await stopPid(pid, "haproxy");
     // Old processes of earlier reloads exit once idle; make sure none is left on our config.
-    removeDir(props.dir);
+    removeTree(props.dir);
     if (pidAlive(pid)) await stopPid(pid, "haproxy", "SIGKILL");
   },
 };

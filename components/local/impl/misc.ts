@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { assertInside, assertInt, assertSafePath, assertSecret } from "../names";
-import { makeDir, removeDir } from "./proc";
+import { makeDir } from "./proc";
+import { removeTree } from "./daemonFs";
 import { checker } from "./redis";
 
 export interface DirInputs {
@@ -29,7 +30,8 @@ export const ownedDir: pulumi.dynamic.ResourceProvider = {
   },
   create(inputs: DirInputs) {
     validateDir(inputs);
-    // The root and the region dir are traversable by everyone: PostgreSQL runs as its own user below them.
+    // The root and the region dir are root's (the daemons cannot change them) and traversable by
+    // everyone: the daemons run as the daemon user below them, each in a directory it owns.
     makeDir(inputs.root, 0o755);
     makeDir(inputs.path, 0o755);
     return Promise.resolve({ id: `dir:${inputs.path}`, outs: { ...inputs, present: true } });
@@ -45,7 +47,7 @@ export const ownedDir: pulumi.dynamic.ResourceProvider = {
   },
   delete(_id: string, props: DirOutputs) {
     validateDir(props);
-    removeDir(props.path);
+    removeTree(props.path);
     // Leave the shared root when it is empty and we made the last entry go.
     try {
       if (fs.readdirSync(props.root).length === 0) fs.rmdirSync(props.root);

@@ -2,7 +2,8 @@
  * Provider implementations for PostgreSQL on the local target: a server (primary or hot standby)
  * and a physical replication slot on the primary.
  *
- * Layout of a region's `root` (owned by the `postgres` user, 0700):
+ * Layout of a region's `root` (owned by the daemon user, 0700; root touches nothing inside it
+ * but through daemonFs.ts):
  *   data/            PGDATA (postgresql.conf includes aragora.conf, our managed settings)
  *   postgres.log     server log
  *   pgpass           standby only: the replicator's password for primary_conninfo (0600)
@@ -29,22 +30,8 @@ import {
 } from "../render/postgres";
 import { assertInt, assertPgIdentifier, assertPgSize, assertPort, assertRegionName, assertSafePath, assertSecret } from "../names";
 import { changedKeys, errorMessage, type ProcessState, hasUnknowns } from "./common";
-import {
-  SERVICE_USER,
-  assertTraversable,
-  makeDir,
-  pidAlive,
-  portOpen,
-  readPidFile,
-  removeDir,
-  run,
-  runOk,
-  sleep,
-  stopPid,
-  tail,
-  waitFor,
-  writeFile,
-} from "./proc";
+import { assertTraversable, pidAlive, portOpen, readPidFile, run, runOk, sleep, stopPid, tail, waitFor } from "./proc";
+import { daemonFileSize, daemonRead, daemonReadFrom, daemonRemove, daemonRename, daemonWrite, makeDaemonDir, removeTree } from "./daemonFs";
 
 export interface PostgresServerInputs {
   role: "primary" | "standby";
@@ -108,7 +95,7 @@ async function state(i: PostgresServerInputs): Promise<ProcessState> {
 
 function pgCtl(i: PostgresServerInputs, args: string[], timeoutMs = 90_000): Promise<{ code: number | null; output: string }> {
   const f = files(i);
-  return run(path.join(binDir(i.version), "pg_ctl"), ["-D", f.dataDir, ...args], { asUser: SERVICE_USER, timeoutMs, logFile: path.join(i.root, "pg_ctl.log") });
+  return run(path.join(binDir(i.version), "pg_ctl"), ["-D", f.dataDir, ...args], { asDaemon: true, timeoutMs, logFile: path.join(i.root, "pg_ctl.log") });
 }
 
 async function start(i: PostgresServerInputs): Promise<void> {
@@ -206,23 +193,18 @@ function settingsOnly(conf: string | undefined): string | undefined {
 function writeConfig(i: PostgresServerInputs): ConfigChange {
   const f = files(i);
   const change: ConfigChange = { restart: false, reload: false };
-  const read = (file: string): string | undefined => {
-    try {
-      return fs.readFileSync(file, "utf8");
-    } catch {
-      return undefined;
-    }
-  };
+  const read = daemonRead;
   const put = (file: string, content: string, kind: "restart" | "reload" | "none", mode = 0o600): void => {
     const old = read(file);
     if (old === content) return;
-    writeFile(file, content, mode, SERVICE_USER);
+    daemonWrite(file, content, mode);
     if (kind === "restart") change.restart = true;
     if (kind === "reload") change.reload = true;
   };
   const mainConf = path.join(f.dataDir, "postgresql.conf");
   const include = `include '${PG_MANAGED_CONF}'`;
-  const main = fs.readFileSync(mainConf, "utf8");
+  const main = read(mainConf);
+  if (main === undefined) throw new Error(`${mainConf} is missing or unreadable`);
   if (!main.split("\n").includes(include)) put(mainConf, `${main.trimEnd()}\n\n# Aragora Regions: managed settings last, so they win.\n${include}\n`, "restart");
   const managedFile = path.join(f.dataDir, PG_MANAGED_CONF);
   const managed = managedConf(i);
@@ -236,7 +218,7 @@ function writeConfig(i: PostgresServerInputs): ConfigChange {
   } else {
     // A promoted standby keeps no upstream settings (and no ALTER SYSTEM fence from a past failover).
     put(autoConf, renderPrimaryAutoConf(), "reload");
-    fs.rmSync(f.pgpass, { force: true });
+    daemonRemove(f.pgpass);
   }
   return change;
 }
@@ -244,7 +226,7 @@ function writeConfig(i: PostgresServerInputs): ConfigChange {
 async function initPrimary(i: PostgresServerInputs): Promise<void> {
   const f = files(i);
   const pwfile = path.join(i.root, "initdb.pw");
-  writeFile(pwfile, `${i.superuserPassword}\n`, 0o600, SERVICE_USER);
+  daemonWrite(pwfile, `${i.superuserPassword}\n`, 0o600);
   try {
     await runOk("initdb", path.join(binDir(i.version), "initdb"), [
       "-D", f.dataDir, "-U", PG_SUPERUSER, `--pwfile=${pwfile}`,
@@ -252,22 +234,22 @@ async function initPrimary(i: PostgresServerInputs): Promise<void> {
       // Local target: skip initdb's fsync of the fresh template files (seconds on a busy disk); the
       // server itself runs with fsync on, and its first checkpoint makes them durable.
       "--no-sync",
-    ], { asUser: SERVICE_USER });
+    ], { asDaemon: true });
   } finally {
-    fs.rmSync(pwfile, { force: true });
+    daemonRemove(pwfile);
   }
 }
 
 async function baseBackup(i: PostgresServerInputs): Promise<void> {
   const f = files(i);
-  writeFile(f.pgpass, renderPgpass(i.primaryPort ?? 0, i.replicatorPassword), 0o600, SERVICE_USER);
-  removeDir(f.dataDir);
+  daemonWrite(f.pgpass, renderPgpass(i.primaryPort ?? 0, i.replicatorPassword), 0o600);
+  daemonRemove(f.dataDir);
   await runOk("pg_basebackup", path.join(binDir(i.version), "pg_basebackup"), [
     "-h", PG_HOST, "-p", String(i.primaryPort), "-U", PG_REPLICATOR, "-w",
     "-D", f.dataDir, "-Fp", "-Xs", "-R", "-S", i.slot ?? "", "--checkpoint=fast",
     "-d", `application_name=${i.region}`,
     "--no-sync", // as initdb: the standby's first restartpoint makes the copy durable
-  ], { asUser: SERVICE_USER, env: { PGPASSFILE: f.pgpass }, timeoutMs: 300_000 });
+  ], { asDaemon: true, env: { PGPASSFILE: f.pgpass }, timeoutMs: 300_000 });
 }
 
 /** How much longer a standby whose primary answers gets to stream before its step fails. */
@@ -332,36 +314,10 @@ async function reseed(i: PostgresServerInputs, why: string): Promise<void> {
   const f = files(i);
   await stop(i);
   const aside = path.join(i.root, "data.replaced");
-  removeDir(aside);
-  if (fs.existsSync(f.dataDir)) fs.renameSync(f.dataDir, aside);
-  writeFile(path.join(i.root, "reseed.log"), `${new Date().toISOString()} re-seeded from port ${String(i.primaryPort)}: ${why}\n`, 0o600, SERVICE_USER);
+  daemonRemove(aside);
+  if (fs.existsSync(f.dataDir)) daemonRename(f.dataDir, aside);
+  daemonWrite(path.join(i.root, "reseed.log"), `${new Date().toISOString()} re-seeded from port ${String(i.primaryPort)}: ${why}\n`, 0o600);
   await baseBackup(i);
-}
-
-function fileSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** What the server logged after `offset` (where a reload or restart began). */
-function logSince(file: string, offset: number): string {
-  try {
-    const fd = fs.openSync(file, "r");
-    try {
-      const size = fs.fstatSync(fd).size;
-      const len = Math.max(0, Math.min(size - offset, 1_000_000));
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, offset);
-      return buf.toString("utf8");
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return "";
-  }
 }
 
 /** The walreceiver's complaints when a standby replayed past the new primary's timeline switch. */
@@ -375,7 +331,7 @@ async function followsNewPrimary(i: PostgresServerInputs, logOffset: number): Pr
   const f = files(i);
   let streaming = false;
   await waitFor(async () => {
-    if (CANNOT_FOLLOW.test(logSince(f.logFile, logOffset))) return true;
+    if (CANNOT_FOLLOW.test(daemonReadFrom(f.logFile, logOffset))) return true;
     streaming = await waitStreaming(i, 0);
     return streaming;
   }, 10_000, 200);
@@ -410,8 +366,8 @@ async function ensure(i: PostgresServerInputs, olds?: PostgresServerInputs): Pro
   if (!fs.existsSync(path.join(binDir(i.version), "postgres"))) {
     throw new Error(`PostgreSQL ${i.version} is not installed (${binDir(i.version)}); run scripts/toolchain.sh or pick the installed version`);
   }
-  assertTraversable(i.root, SERVICE_USER);
-  makeDir(i.root, 0o700, SERVICE_USER);
+  assertTraversable(i.root);
+  makeDaemonDir(i.root);
   const fresh = !fs.existsSync(path.join(f.dataDir, "PG_VERSION"));
   const standbyData = fs.existsSync(path.join(f.dataDir, "standby.signal"));
   if (fresh) {
@@ -420,7 +376,7 @@ async function ensure(i: PostgresServerInputs, olds?: PostgresServerInputs): Pro
   } else if (i.role === "standby" && !standbyData) {
     await reseed(i, "this data dir was a primary; it rejoins as a standby of the new primary");
   }
-  const logOffset = fileSize(f.logFile);
+  const logOffset = daemonFileSize(f.logFile); // where a reload or restart began
   await applyConfig(i, writeConfig(i));
   if (i.role === "primary") {
     await promoteInPlace(i);
@@ -480,7 +436,7 @@ export const postgresServer: pulumi.dynamic.ResourceProvider = {
       // Create is transactional: leave nothing half-made behind (data that was already there stays).
       if (!hadData) {
         await stop(inputs).catch(() => undefined);
-        removeDir(inputs.root);
+        removeTree(inputs.root);
       }
       throw err;
     }
@@ -495,7 +451,7 @@ export const postgresServer: pulumi.dynamic.ResourceProvider = {
   async delete(_id: string, props: PostgresServerOutputs) {
     validate(props);
     await stop(props);
-    removeDir(props.root);
+    removeTree(props.root);
   },
 };
 

@@ -1,16 +1,17 @@
 /**
- * Process helpers of the local target: run a command (optionally as the `postgres` user), detect
- * whether a daemon is really alive (not a zombie, right program, port answering), stop it.
+ * Process helpers of the local target: run a command (as the daemon user when the service is
+ * root, see daemonFs.ts), detect whether a daemon is really alive (not a zombie, right program,
+ * port answering), stop it.
  *
  * Every child gets a minimal environment (PATH, LANG and what the caller adds): the engine's
  * environment holds the stack passphrase and must not leak into daemons.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
-import * as path from "node:path";
+import { DAEMON_USER, asDaemonArgv, daemonRead, isRoot, untraversableAncestors } from "./daemonFs";
 
-export const SERVICE_USER = "postgres";
+export { isRoot };
 
 export interface RunResult {
   code: number | null;
@@ -20,16 +21,12 @@ export interface RunResult {
 export interface RunOptions {
   /** Extra environment (on top of PATH and LANG). */
   env?: Record<string, string>;
-  /** Run as this user (through runuser) when we are root. */
-  asUser?: string;
+  /** Run as the daemon user when we are root (daemonFs.ts); the log file is then opened by that user. */
+  asDaemon?: boolean;
   timeoutMs?: number;
   cwd?: string;
   /** Send stdout/stderr to this file (append) instead of a pipe: for commands that leave a daemon behind. */
   logFile?: string;
-}
-
-export function isRoot(): boolean {
-  return typeof process.geteuid === "function" && process.geteuid() === 0;
 }
 
 export function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -38,20 +35,24 @@ export function baseEnv(extra: Record<string, string> = {}): Record<string, stri
 
 /** Runs a command to completion in its own session; never rejects on a non-zero exit (check `code`). */
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  let file = cmd;
-  let argv = args;
-  if (opts.asUser !== undefined && isRoot()) {
-    file = "runuser";
-    argv = ["-u", opts.asUser, "--", cmd, ...args];
-  }
+  let argv = [cmd, ...args];
   let logFd: number | undefined;
   let logStart = 0;
-  if (opts.logFile !== undefined) {
+  const daemon = opts.asDaemon === true && isRoot();
+  if (daemon) {
+    // The log file lives in the daemon's directory: the daemon user opens it, never root.
+    if (opts.logFile !== undefined) {
+      logStart = Buffer.byteLength(daemonRead(opts.logFile) ?? "");
+      argv = ["sh", "-c", 'exec >>"$0" 2>&1; exec "$@"', opts.logFile, ...argv];
+    }
+    argv = [...asDaemonArgv(), ...argv];
+  } else if (opts.logFile !== undefined) {
     logFd = fs.openSync(opts.logFile, "a", 0o600);
     logStart = fs.fstatSync(logFd).size;
   }
+  const [file = cmd, ...rest] = argv;
   return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, {
+    const child = spawn(file, rest, {
       cwd: opts.cwd ?? "/",
       env: baseEnv(opts.env),
       detached: true,
@@ -72,13 +73,10 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (logFd !== undefined) {
-        fs.closeSync(logFd);
-        try {
-          output = fs.readFileSync(opts.logFile ?? "", "utf8").slice(logStart);
-        } catch {
-          /* unreadable log */
-        }
+      if (logFd !== undefined) fs.closeSync(logFd);
+      if (opts.logFile !== undefined) {
+        const text = daemon ? daemonRead(opts.logFile) : readOwn(opts.logFile);
+        if (text !== undefined) output = Buffer.from(text).subarray(logStart).toString("utf8");
       }
       child.stdout?.destroy();
       child.stderr?.destroy();
@@ -102,15 +100,19 @@ export async function runOk(what: string, cmd: string, args: string[], opts: Run
   return res.output;
 }
 
-/** First line of a pidfile as a pid, or undefined. */
-export function readPidFile(file: string): number | undefined {
+function readOwn(file: string): string | undefined {
   try {
-    const first = fs.readFileSync(file, "utf8").split("\n")[0]?.trim() ?? "";
-    const pid = Number(first);
-    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+    return fs.readFileSync(file, "utf8");
   } catch {
     return undefined;
   }
+}
+
+/** First line of a pidfile (in a daemon's directory) as a pid, or undefined. */
+export function readPidFile(file: string): number | undefined {
+  const first = daemonRead(file)?.split("\n")[0]?.trim() ?? "";
+  const pid = Number(first);
+  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
 }
 
 /** True when `pid` runs (not a zombie) and its command line contains `expect`. */
@@ -175,98 +177,31 @@ export async function stopPid(pid: number | undefined, expect: string, signal: N
   await waitFor(() => !pidAlive(pid), 5000, 50);
 }
 
-/** mkdir -p with a mode; chown to the service user when asked and we are root. */
-export function makeDir(dir: string, mode: number, owner?: string): void {
+/** mkdir -p with a mode, owned by us (root-owned directories the daemons cannot change). */
+export function makeDir(dir: string, mode: number): void {
   fs.mkdirSync(dir, { recursive: true, mode });
   fs.chmodSync(dir, mode);
-  if (owner !== undefined && isRoot()) {
-    const { uid, gid } = userIds(owner);
-    fs.chownSync(dir, uid, gid);
-  }
-}
-
-/** Writes a file atomically with a mode (and owner when root). */
-export function writeFile(file: string, content: string, mode: number, owner?: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, content, { mode });
-  fs.chmodSync(tmp, mode);
-  if (owner !== undefined && isRoot()) {
-    const { uid, gid } = userIds(owner);
-    fs.chownSync(tmp, uid, gid);
-  }
-  fs.renameSync(tmp, file);
-}
-
-const idCache = new Map<string, { uid: number; gid: number }>();
-
-function passwdLine(user: string): string | undefined {
-  return fs
-    .readFileSync("/etc/passwd", "utf8")
-    .split("\n")
-    .find((l) => l.startsWith(`${user}:`));
 }
 
 /**
- * uid/gid of a local user, from /etc/passwd. When we are root and the service user is missing
- * (no postgresql-common package), it is created as a system user, as the Debian package would.
+ * The daemons run as the daemon user when we are root, so their directories must be reachable by
+ * it: every ancestor of `dir` needs the execute bit for it. Throws naming the blocking ancestors
+ * (typically a 0700 home directory such as /root; the service's default local root avoids them,
+ * see server/localRoot.ts).
  */
-export function userIds(user: string): { uid: number; gid: number } {
-  const cached = idCache.get(user);
-  if (cached) return cached;
-  let line = passwdLine(user);
-  if (line === undefined && isRoot() && user === SERVICE_USER) {
-    spawnSync("useradd", ["--system", "--user-group", "--home-dir", "/var/lib/postgresql", "--shell", "/bin/bash", user], { stdio: "ignore", env: baseEnv() });
-    line = passwdLine(user);
-  }
-  if (line === undefined) {
-    throw new Error(
-      `the local target runs PostgreSQL as the unprivileged user "${user}", which does not exist: ` +
-        `create it with: useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash ${user}`,
-    );
-  }
-  const [, , uid, gid] = line.split(":");
-  const ids = { uid: Number(uid), gid: Number(gid) };
-  idCache.set(user, ids);
-  return ids;
-}
-
-/**
- * PostgreSQL refuses to run as root, so its directories must be reachable by the service user:
- * every ancestor of `dir` needs the execute bit for it. Throws naming the first blocking ancestor
- * (typically a 0700 home directory such as /root).
- */
-export function assertTraversable(dir: string, user: string): void {
-  if (!isRoot()) return; // PostgreSQL runs as ourselves: nothing to cross.
-  const { uid, gid } = userIds(user);
-  let cur = path.dirname(dir);
-  const blocking: string[] = [];
-  for (;;) {
-    const st = fs.statSync(cur);
-    const bit = st.uid === uid ? 0o100 : st.gid === gid ? 0o010 : 0o001;
-    if ((st.mode & bit) === 0) blocking.push(cur);
-    const parent = path.dirname(cur);
-    if (parent === cur) break;
-    cur = parent;
-  }
+export function assertTraversable(dir: string, user: string = DAEMON_USER): void {
+  if (!isRoot()) return; // the daemons run as ourselves: nothing to cross.
+  const blocking = untraversableAncestors(dir, user);
   if (blocking.length > 0) {
     throw new Error(
-      `PostgreSQL runs as "${user}", which cannot reach ${dir}: ${blocking.join(", ")} ` +
-        `${blocking.length === 1 ? "is" : "are"} not traversable by it. Put the local state dir (ARAGORA_STATE_DIR) ` +
-        `somewhere every ancestor of which is world-executable (e.g. /var/lib/aragora), or run chmod o+x on ${blocking.join(", ")}`,
+      `the local daemons run as "${user}", which cannot reach ${dir}: ${blocking.join(", ")} ` +
+        `${blocking.length === 1 ? "is" : "are"} not traversable by it. Leave ARAGORA_LOCAL_ROOT unset (the service then ` +
+        `picks a reachable directory), point it somewhere every ancestor of which is world-executable, or run chmod o+x on ${blocking.join(", ")}`,
     );
   }
 }
 
-/** Last `n` characters of a log file, for error messages. */
+/** Last `n` characters of a log file in a daemon's directory, for error messages. */
 export function tail(file: string, n = 1500): string {
-  try {
-    const s = fs.readFileSync(file, "utf8");
-    return s.slice(-n);
-  } catch {
-    return "";
-  }
-}
-
-export function removeDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
+  return (daemonRead(file) ?? "").slice(-n);
 }

@@ -8,7 +8,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { REDIS_HOST, SENTINEL_MASTER_NAME, renderRedisConf, renderSentinelConf } from "../render/redis";
 import { assertInt, assertPort, assertSafePath, assertSecret } from "../names";
 import { changedKeys, errorMessage, type ProcessState, hasUnknowns } from "./common";
-import { makeDir, pidAlive, portOpen, readPidFile, removeDir, runOk, stopPid, tail, waitFor, writeFile } from "./proc";
+import { pidAlive, portOpen, readPidFile, runOk, stopPid, tail, waitFor } from "./proc";
+import { daemonRead, daemonWrite, makeDaemonDir, removeTree } from "./daemonFs";
 import { parseInfo, redisCommands } from "./resp";
 
 // ---------------------------------------------------------------------------------------------
@@ -53,12 +54,8 @@ async function redisPing(port: number, password?: string): Promise<boolean> {
 
 /** Writes `file` when its content differs; returns whether it did. */
 function putIfChanged(file: string, content: string): boolean {
-  try {
-    if (fs.readFileSync(file, "utf8") === content) return false;
-  } catch {
-    /* missing */
-  }
-  writeFile(file, content, 0o600);
+  if (daemonRead(file) === content) return false;
+  daemonWrite(file, content, 0o600);
   return true;
 }
 
@@ -69,7 +66,7 @@ function putIfChanged(file: string, content: string): boolean {
  */
 async function ensureRedis(i: RedisServerInputs, olds?: RedisServerInputs): Promise<RedisServerOutputs> {
   validateRedis(i);
-  makeDir(i.dir, 0o700);
+  makeDaemonDir(i.dir);
   const conf = path.join(i.dir, "redis.conf");
   const pidFile = path.join(i.dir, "redis.pid");
   const logFile = path.join(i.dir, "redis.log");
@@ -89,7 +86,7 @@ async function ensureRedis(i: RedisServerInputs, olds?: RedisServerInputs): Prom
   if (before.running && restart) await stopPid(before.pid, "redis-server");
   if (!before.running || restart) {
     await stopPid(readPidFile(pidFile), "redis-server"); // half-dead (pid alive, port closed)
-    await runOk("redis-server", "redis-server", [conf], { cwd: i.dir, logFile: path.join(i.dir, "start.log"), timeoutMs: 30_000 });
+    await runOk("redis-server", "redis-server", [conf], { asDaemon: true, cwd: i.dir, logFile: path.join(i.dir, "start.log"), timeoutMs: 30_000 });
     if (!(await waitFor(() => redisPing(i.port, i.password), 15_000))) {
       throw new Error(`Redis of ${i.region} did not answer on port ${i.port}: ${tail(logFile)}`);
     }
@@ -133,7 +130,7 @@ export const redisServer: pulumi.dynamic.ResourceProvider = {
       return { id: `redis:${inputs.dir}`, outs: await ensureRedis(inputs) };
     } catch (err) {
       await stopPid(readPidFile(path.join(inputs.dir, "redis.pid")), "redis-server").catch(() => undefined);
-      removeDir(inputs.dir);
+      removeTree(inputs.dir);
       throw err;
     }
   },
@@ -147,7 +144,7 @@ export const redisServer: pulumi.dynamic.ResourceProvider = {
   async delete(_id: string, props: RedisServerOutputs) {
     validateRedis(props);
     await stopPid(readPidFile(path.join(props.dir, "redis.pid")), "redis-server");
-    removeDir(props.dir);
+    removeTree(props.dir);
   },
 };
 
@@ -215,7 +212,7 @@ async function reconfigureSentinel(i: SentinelInputs): Promise<void> {
  */
 async function ensureSentinel(i: SentinelInputs, olds: SentinelInputs | undefined): Promise<SentinelOutputs> {
   validateSentinel(i);
-  makeDir(i.dir, 0o700);
+  makeDaemonDir(i.dir);
   const conf = path.join(i.dir, "sentinel.conf");
   const pidFile = path.join(i.dir, "sentinel.pid");
   const logFile = path.join(i.dir, "sentinel.log");
@@ -226,9 +223,9 @@ async function ensureSentinel(i: SentinelInputs, olds: SentinelInputs | undefine
     before = { running: false, pid: 0 };
   }
   if (!before.running) {
-    if (changed.length > 0 || !fs.existsSync(conf)) writeFile(conf, renderSentinelConf(i), 0o600);
+    if (changed.length > 0 || !fs.existsSync(conf)) daemonWrite(conf, renderSentinelConf(i), 0o600);
     await stopPid(readPidFile(pidFile), "sentinel");
-    await runOk("redis-sentinel", "redis-sentinel", [conf], { cwd: i.dir, logFile: path.join(i.dir, "start.log"), timeoutMs: 30_000 });
+    await runOk("redis-sentinel", "redis-sentinel", [conf], { asDaemon: true, cwd: i.dir, logFile: path.join(i.dir, "start.log"), timeoutMs: 30_000 });
     const ok = await waitFor(async () => (await sentinelMasterPort(i.port)) !== undefined, 15_000);
     if (!ok) throw new Error(`Sentinel of ${i.region} did not answer on port ${i.port}: ${tail(logFile)}`);
   } else if (changed.length > 0) {
@@ -249,7 +246,7 @@ export const sentinel: pulumi.dynamic.ResourceProvider = {
       return { id: `sentinel:${inputs.dir}`, outs: await ensureSentinel(inputs, undefined) };
     } catch (err) {
       await stopPid(readPidFile(path.join(inputs.dir, "sentinel.pid")), "sentinel").catch(() => undefined);
-      removeDir(inputs.dir);
+      removeTree(inputs.dir);
       throw err;
     }
   },
@@ -263,7 +260,7 @@ export const sentinel: pulumi.dynamic.ResourceProvider = {
   async delete(_id: string, props: SentinelOutputs) {
     validateSentinel(props);
     await stopPid(readPidFile(path.join(props.dir, "sentinel.pid")), "sentinel");
-    removeDir(props.dir);
+    removeTree(props.dir);
   },
 };
 

@@ -456,7 +456,7 @@ function serviceEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !drop.has(key)));
 }
 
-/** A fresh state dir PostgreSQL (running as "postgres" when the bench runs as root) can traverse. */
+/** A fresh state dir the local daemons (the daemon user when the bench runs as root) can traverse, so the data stays in it. */
 function benchStateDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.chmodSync(dir, 0o755);

@@ -7,13 +7,13 @@
  * when its package.json has a preinstall, install or postinstall script, or when it ships a
  * binding.gyp (npm then runs `node-gyp rebuild` for it). Fails (exit 1) when such a package is not
  * named in `allowScripts`, so a new dependency's scripts are a decision, never a surprise. Prints
- * the names of the allowed ones, space-separated.
+ * the names of the allowed ones, space-separated. `node scripts/checkInstallScripts.js [project dir]`.
  */
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
 
-const root = path.resolve(__dirname, "..");
+const root = path.resolve(process.argv[2] ?? path.join(__dirname, ".."));
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
 const lock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8"));
 const allow = pkg.allowScripts ?? {};

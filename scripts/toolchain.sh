@@ -14,8 +14,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_ROOT="${ARAGORA_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aragora-regions}"
 # The Go modules that build the CLI and helm are committed (scripts/toolchain/*/go.mod, go.sum):
 # their versions come from there, and a build checks every module against go.sum.
-PULUMI_MOD="$ROOT/scripts/toolchain/pulumi"
-HELM_MOD="$ROOT/scripts/toolchain/helm"
+MODULES="${ARAGORA_TOOLCHAIN_MODULES:-$ROOT/scripts/toolchain}"
+PULUMI_MOD="$MODULES/pulumi"
+HELM_MOD="$MODULES/helm"
 
 mod_version() { # module-dir module-path: the version go.mod requires
   sed -n "s|^[[:space:]]*$2 \(v[^ ]*\).*|\1|p" "$1/go.mod" | head -n1
@@ -61,9 +62,9 @@ go_tool_build() { # module-dir package out ldflags
   if [ $rc -ne 0 ]; then
     cat "$log" >&2
     if grep -q 'checksum mismatch\|SECURITY ERROR\|missing go.sum entry\|updates to go.mod needed' "$log"; then
-      log "REFUSED: a Go module does not match the checksums recorded in ${dir#"$ROOT"/}/go.sum (or is not recorded there)."
-      log "  Nothing was installed. If the version change is intended, update the module on purpose:"
-      log "  (cd ${dir#"$ROOT"/} && GOFLAGS=-mod=mod go get -tool <module>@<version> && go mod tidy) and commit go.mod and go.sum."
+      log "REFUSED: a Go module does not match the checksums recorded in $dir/go.sum (or is not recorded there)."
+      log "  Nothing was installed. If a version change is intended, update the module on purpose:"
+      log "  (cd $dir && GOFLAGS=-mod=mod go get -tool <module>@<version> && go mod tidy), then commit go.mod and go.sum."
     fi
   fi
   rm -f "$log"
@@ -116,7 +117,7 @@ ensure_helm() {
   mkdir -p "$HELM_BIN"
   with_heartbeat "helm" go_tool_build "$HELM_MOD" helm.sh/helm/v3/cmd/helm "$HELM_BIN/helm.tmp" \
     "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" || {
-      log "helm could not be built; chart tests will fail"; return 1; }
+      log "helm could not be built"; return 1; }
   mv "$HELM_BIN/helm.tmp" "$HELM_BIN/helm"
   log "helm v$HELM_VERSION built in $((SECONDS - t0)) s"
 }
@@ -154,7 +155,7 @@ ensure_local_target() {
 
 ensure_local_target
 ensure_pulumi
-ensure_helm || true
+ensure_helm
 mkdir -p "$CACHE_ROOT"
 printf 'PULUMI_BIN_DIR=%s\nHELM_BIN_DIR=%s\n' "$PULUMI_DIR" "${HELM_DIR:-}" > "$CACHE_ROOT/paths.env.tmp"
 mv "$CACHE_ROOT/paths.env.tmp" "$CACHE_ROOT/paths.env"

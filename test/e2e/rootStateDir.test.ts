@@ -102,7 +102,7 @@ afterEach(async () => {
   const id = (created.body as { debate: { id: string } }).debate.id;
   let seen: number | undefined;
   for (let i = 0; i < 100 && seen !== 200; i++) {
-    seen = (await request(appPort(eu), "GET", `/debates/${String(id)}`)).status;
+    seen = (await request(appPort(eu), "GET", `/debates/${id}`)).status;
     if (seen !== 200) await new Promise((r) => setTimeout(r, 100));
   }
   expect(seen).toBe(200);

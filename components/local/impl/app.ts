@@ -14,7 +14,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { assertInt, assertPort, assertRegionName, assertSafePath } from "../names";
 import { changedKeys, httpStatus, type ProcessState } from "./common";
 import { baseEnv, isRoot, pidAlive, portOpen, readPidFile, stopPid, tail, waitFor } from "./proc";
-import { asDaemonArgv, daemonWrite, makeDaemonDir, removeTree } from "./daemonFs";
+import { asDaemonArgv, daemonWrite, makeDaemonDir, removeTree, discardTree } from "./daemonFs";
 import { checker } from "./redis";
 
 export interface AppProcessInputs {
@@ -205,7 +205,7 @@ export const appProcess: pulumi.dynamic.ResourceProvider = {
     try {
       return { id: `app:${inputs.dir}`, outs: await ensureApp(inputs, false) };
     } catch (err) {
-      removeTree(inputs.dir);
+      discardTree(inputs.dir);
       throw err;
     }
   },

@@ -65,10 +65,13 @@ export function asDaemonArgv(): string[] {
   return ["setpriv", `--reuid=${String(uid)}`, `--regid=${String(gid)}`, "--clear-groups", "--"];
 }
 
+/** How long one file operation may take: a FIFO put in place of a file must not hang the provider. */
+const OP_TIMEOUT_MS = 10_000;
+
 function asDaemon(argv: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
   const [file, ...args] = [...asDaemonArgv(), ...argv];
-  const r = spawnSync(file ?? "", args, { input: input ?? "", encoding: "utf8", env: MINIMAL_ENV, cwd: "/", maxBuffer: 64 * 1024 * 1024 });
-  if (r.error) throw r.error;
+  const r = spawnSync(file ?? "", args, { input: input ?? "", encoding: "utf8", env: MINIMAL_ENV, cwd: "/", maxBuffer: 64 * 1024 * 1024, timeout: OP_TIMEOUT_MS, killSignal: "SIGKILL" });
+  if (r.error) return { code: null, stdout: "", stderr: r.error.message };
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -156,9 +159,20 @@ export function daemonRemove(target: string): void {
 
 /**
  * Creates (or re-owns) a directory the daemon owns, mode 0700, in a parent that root owns (so the
- * daemon cannot swap the directory itself).
+ * daemon cannot swap the directory itself). As root, first checks that the daemon user can reach
+ * it, and throws naming every ancestor it cannot traverse (a 0700 home directory, typically).
  */
 export function makeDaemonDir(dir: string): void {
+  if (isRoot()) {
+    const blocking = untraversableAncestors(dir);
+    if (blocking.length > 0) {
+      throw new Error(
+        `the local daemons run as "${DAEMON_USER}", which cannot reach ${dir}: ${blocking.join(", ")} ` +
+          `${blocking.length === 1 ? "is" : "are"} not traversable by it. Leave ARAGORA_LOCAL_ROOT unset (the service then ` +
+          `picks a reachable directory), point it somewhere every ancestor of which is world-executable, or run chmod o+x on ${blocking.join(", ")}`,
+      );
+    }
+  }
   fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
   try {
     fs.mkdirSync(dir, { mode: 0o700 });
@@ -186,13 +200,15 @@ export function removeTree(target: string): void {
     return;
   }
   if (isRoot() && st.uid === daemonIds().uid) {
-    daemonRemove(target);
-    // The daemon can empty its directory but not unlink it from a root-owned parent.
-    try {
-      fs.rmdirSync(target);
-    } catch {
-      /* already gone */
+    if (!st.isDirectory()) {
+      fs.rmSync(target, { force: true }); // its parent is root's: nothing can be swapped under it
+      return;
     }
+    // The daemon empties its directory (it cannot unlink it from a root-owned parent); root then
+    // removes the empty directory, which the daemon could not have replaced.
+    const r = asDaemon(["find", target, "-mindepth", "1", "-delete"]);
+    if (r.code !== 0) throw new Error(`could not empty ${target} as ${DAEMON_USER}: ${r.stderr.trim()}`);
+    fs.rmdirSync(target);
     return;
   }
   if (st.isDirectory()) {
@@ -224,4 +240,13 @@ export function untraversableAncestors(dir: string, user: string = DAEMON_USER):
     cur = parent;
   }
   return blocking;
+}
+
+/** removeTree for the clean-up after a failed create: never throws, so the create's own error is what is reported. */
+export function discardTree(target: string): void {
+  try {
+    removeTree(target);
+  } catch {
+    /* the create's error matters more; a later delete retries */
+  }
 }

@@ -7,7 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { assertPort, assertSafePath } from "../names";
 import { changedKeys, type ProcessState } from "./common";
 import { pidAlive, portOpen, readPidFile, runOk, stopPid, waitFor } from "./proc";
-import { daemonRead, daemonRename, daemonWrite, makeDaemonDir, removeTree } from "./daemonFs";
+import { daemonRead, daemonRename, daemonWrite, makeDaemonDir, removeTree, discardTree } from "./daemonFs";
 import { checker } from "./redis";
 
 export interface HaproxyInputs {
@@ -68,7 +68,7 @@ export const haproxy: pulumi.dynamic.ResourceProvider = {
       return { id: `haproxy:${inputs.dir}`, outs: await ensureHaproxy(inputs) };
     } catch (err) {
       await stopPid(readPidFile(hFiles(inputs).pidFile), "haproxy").catch(() => undefined);
-      removeTree(inputs.dir);
+      discardTree(inputs.dir);
       throw err;
     }
   },

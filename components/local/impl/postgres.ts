@@ -30,8 +30,8 @@ import {
 } from "../render/postgres";
 import { assertInt, assertPgIdentifier, assertPgSize, assertPort, assertRegionName, assertSafePath, assertSecret } from "../names";
 import { changedKeys, errorMessage, type ProcessState, hasUnknowns } from "./common";
-import { assertTraversable, pidAlive, portOpen, readPidFile, run, runOk, sleep, stopPid, tail, waitFor } from "./proc";
-import { daemonFileSize, daemonRead, daemonReadFrom, daemonRemove, daemonRename, daemonWrite, makeDaemonDir, removeTree } from "./daemonFs";
+import { pidAlive, portOpen, readPidFile, run, runOk, sleep, stopPid, tail, waitFor } from "./proc";
+import { daemonFileSize, daemonRead, daemonReadFrom, daemonRemove, daemonRename, daemonWrite, makeDaemonDir, removeTree, discardTree } from "./daemonFs";
 
 export interface PostgresServerInputs {
   role: "primary" | "standby";
@@ -366,7 +366,6 @@ async function ensure(i: PostgresServerInputs, olds?: PostgresServerInputs): Pro
   if (!fs.existsSync(path.join(binDir(i.version), "postgres"))) {
     throw new Error(`PostgreSQL ${i.version} is not installed (${binDir(i.version)}); run scripts/toolchain.sh or pick the installed version`);
   }
-  assertTraversable(i.root);
   makeDaemonDir(i.root);
   const fresh = !fs.existsSync(path.join(f.dataDir, "PG_VERSION"));
   const standbyData = fs.existsSync(path.join(f.dataDir, "standby.signal"));
@@ -436,7 +435,7 @@ export const postgresServer: pulumi.dynamic.ResourceProvider = {
       // Create is transactional: leave nothing half-made behind (data that was already there stays).
       if (!hadData) {
         await stop(inputs).catch(() => undefined);
-        removeTree(inputs.root);
+        discardTree(inputs.root);
       }
       throw err;
     }

@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
-import { DAEMON_USER, asDaemonArgv, daemonRead, isRoot, untraversableAncestors } from "./daemonFs";
+import { asDaemonArgv, daemonRead, isRoot } from "./daemonFs";
 
 export { isRoot };
 
@@ -181,24 +181,6 @@ export async function stopPid(pid: number | undefined, expect: string, signal: N
 export function makeDir(dir: string, mode: number): void {
   fs.mkdirSync(dir, { recursive: true, mode });
   fs.chmodSync(dir, mode);
-}
-
-/**
- * The daemons run as the daemon user when we are root, so their directories must be reachable by
- * it: every ancestor of `dir` needs the execute bit for it. Throws naming the blocking ancestors
- * (typically a 0700 home directory such as /root; the service's default local root avoids them,
- * see server/localRoot.ts).
- */
-export function assertTraversable(dir: string, user: string = DAEMON_USER): void {
-  if (!isRoot()) return; // the daemons run as ourselves: nothing to cross.
-  const blocking = untraversableAncestors(dir, user);
-  if (blocking.length > 0) {
-    throw new Error(
-      `the local daemons run as "${user}", which cannot reach ${dir}: ${blocking.join(", ")} ` +
-        `${blocking.length === 1 ? "is" : "are"} not traversable by it. Leave ARAGORA_LOCAL_ROOT unset (the service then ` +
-        `picks a reachable directory), point it somewhere every ancestor of which is world-executable, or run chmod o+x on ${blocking.join(", ")}`,
-    );
-  }
 }
 
 /** Last `n` characters of a log file in a daemon's directory, for error messages. */

@@ -9,7 +9,7 @@ import { REDIS_HOST, SENTINEL_MASTER_NAME, renderRedisConf, renderSentinelConf }
 import { assertInt, assertPort, assertSafePath, assertSecret } from "../names";
 import { changedKeys, errorMessage, type ProcessState, hasUnknowns } from "./common";
 import { pidAlive, portOpen, readPidFile, runOk, stopPid, tail, waitFor } from "./proc";
-import { daemonRead, daemonWrite, makeDaemonDir, removeTree } from "./daemonFs";
+import { daemonRead, daemonWrite, makeDaemonDir, removeTree, discardTree } from "./daemonFs";
 import { parseInfo, redisCommands } from "./resp";
 
 // ---------------------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ export const redisServer: pulumi.dynamic.ResourceProvider = {
       return { id: `redis:${inputs.dir}`, outs: await ensureRedis(inputs) };
     } catch (err) {
       await stopPid(readPidFile(path.join(inputs.dir, "redis.pid")), "redis-server").catch(() => undefined);
-      removeTree(inputs.dir);
+      discardTree(inputs.dir);
       throw err;
     }
   },
@@ -246,7 +246,7 @@ export const sentinel: pulumi.dynamic.ResourceProvider = {
       return { id: `sentinel:${inputs.dir}`, outs: await ensureSentinel(inputs, undefined) };
     } catch (err) {
       await stopPid(readPidFile(path.join(inputs.dir, "sentinel.pid")), "sentinel").catch(() => undefined);
-      removeTree(inputs.dir);
+      discardTree(inputs.dir);
       throw err;
     }
   },

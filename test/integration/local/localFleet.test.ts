@@ -93,7 +93,7 @@ async function glbRegion(code: string): Promise<string | undefined> {
 
 beforeAll(async () => {
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-local-"));
-  fs.chmodSync(stateDir, 0o755); // PostgreSQL runs as `postgres` and must reach its data dir below.
+  fs.chmodSync(stateDir, 0o755); // as root, the daemons run as the daemon user and must reach their dirs below.
   localRoot = path.join(stateDir, "regions");
   base = await freePortBlock(41);
   us = { name: "us-east-1", primary: true, portBase: base, geo: ["WNAM", "ENAM"], cidr: "10.0.0.0/16" };

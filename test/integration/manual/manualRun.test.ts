@@ -89,6 +89,7 @@ function lockFiles(stack: string): string[] {
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-manual-"));
+  fs.chmodSync(tmp, 0o755); // as root, the local daemons run as the daemon user and must reach the regions below
   stateDir = path.join(tmp, "state");
   localRoot = path.join(tmp, "regions");
   // The service's own start-up: state dir, backend dir, generated passphrase file.

@@ -141,8 +141,10 @@ ensure_local_target() {
       if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
       fi
+      local t0=$SECONDS
       (apt-get install -y -q "${missing[@]}" >&2) || { apt-get update -q >&2 && apt-get install -y -q "${missing[@]}" >&2; }
       if [ $made_policy = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+      log "Debian packages installed in $((SECONDS - t0)) s"
     else
       log "the local target needs: sudo apt-get install -y ${missing[*]}"
     fi

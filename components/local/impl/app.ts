@@ -8,6 +8,7 @@
  * running Node.js, the app's script and the packages it needs, readable by everyone.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
@@ -88,34 +89,30 @@ function scriptSource(i: AppProcessInputs): string {
   }).outputText;
 }
 
-/** `names` and everything they depend on, from a flat (hoisted) node_modules; nested node_modules travel with their package. */
-export function packageClosure(nodePath: string, names: readonly string[]): string[] {
-  const seen = new Set<string>();
+/** `names` and everything they depend on (name@version), from a flat (hoisted) node_modules; nested node_modules travel with their package. */
+export function packageClosure(nodePath: string, names: readonly string[]): Map<string, string> {
+  const seen = new Map<string, string>();
   const visit = (name: string): void => {
     if (seen.has(name)) return;
     const manifest = path.join(nodePath, name, "package.json");
     if (!fs.existsSync(manifest)) return; // an optional dependency that is not installed
-    seen.add(name);
-    const pkg = JSON.parse(fs.readFileSync(manifest, "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    const pkg = JSON.parse(fs.readFileSync(manifest, "utf8")) as { version?: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    seen.set(name, pkg.version ?? "");
     for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
       if (!fs.existsSync(path.join(nodePath, name, "node_modules", dep))) visit(dep);
     }
   };
   for (const n of names) visit(n);
-  return [...seen].sort();
+  return new Map([...seen].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** Root only: the runtime the daemon user can read, refreshed when the script or Node.js changed. */
+/**
+ * Root only: the runtime the daemon user can read (root-owned, world-readable), staged again when
+ * the script, the packages' versions or the Node.js binary changed.
+ */
 function stageRuntime(i: AppProcessInputs, rt: AppRuntime): void {
   const dir = path.dirname(rt.script);
   fs.mkdirSync(path.join(dir, "bin"), { recursive: true, mode: 0o755 });
-  const source = scriptSource(i);
-  let current: string | undefined;
-  try {
-    current = fs.readFileSync(rt.script, "utf8");
-  } catch {
-    current = undefined;
-  }
   const nodeStat = fs.statSync(process.execPath);
   const staged = fs.existsSync(rt.node) ? fs.statSync(rt.node) : undefined;
   if (staged?.ino !== nodeStat.ino || staged.size !== nodeStat.size) {
@@ -124,22 +121,32 @@ function stageRuntime(i: AppProcessInputs, rt: AppRuntime): void {
     try {
       fs.linkSync(process.execPath, tmp);
     } catch {
-      fs.copyFileSync(process.execPath, tmp);
+      fs.copyFileSync(process.execPath, tmp); // another file system
     }
     fs.chmodSync(tmp, 0o755);
     fs.renameSync(tmp, rt.node);
   }
-  if (current !== source || !fs.existsSync(rt.nodePath)) {
-    const tmp = `${rt.nodePath}.tmp-${String(process.pid)}`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    for (const name of packageClosure(i.nodePath, APP_PACKAGES)) {
-      fs.cpSync(path.join(i.nodePath, name), path.join(tmp, name), { recursive: true, mode: fs.constants.COPYFILE_FICLONE });
-    }
-    fs.rmSync(rt.nodePath, { recursive: true, force: true });
-    fs.renameSync(tmp, rt.nodePath);
-    fs.writeFileSync(`${rt.script}.tmp`, source, { mode: 0o644 });
-    fs.renameSync(`${rt.script}.tmp`, rt.script);
+  const source = scriptSource(i);
+  const packages = packageClosure(i.nodePath, APP_PACKAGES);
+  const stamp = JSON.stringify({ script: createHash("sha256").update(source).digest("hex"), packages: [...packages].map(([n, v]) => `${n}@${v}`) });
+  const stampFile = path.join(dir, "runtime.json");
+  let current: string | undefined;
+  try {
+    current = fs.readFileSync(stampFile, "utf8");
+  } catch {
+    current = undefined;
   }
+  if (current === stamp && fs.existsSync(rt.nodePath) && fs.existsSync(rt.script)) return;
+  const tmp = `${rt.nodePath}.tmp-${String(process.pid)}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  for (const name of packages.keys()) {
+    fs.cpSync(path.join(i.nodePath, name), path.join(tmp, name), { recursive: true, mode: fs.constants.COPYFILE_FICLONE });
+  }
+  fs.rmSync(rt.nodePath, { recursive: true, force: true });
+  fs.renameSync(tmp, rt.nodePath);
+  fs.writeFileSync(`${rt.script}.tmp`, source, { mode: 0o644 });
+  fs.renameSync(`${rt.script}.tmp`, rt.script);
+  fs.writeFileSync(stampFile, stamp, { mode: 0o644 });
 }
 
 /** The run file's path identifies our process in /proc/<pid>/cmdline. */

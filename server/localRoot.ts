@@ -6,7 +6,7 @@
  * which must traverse every ancestor of the root. A state dir under a 0700 directory (`/root/...`,
  * `mktemp -d`) is not traversable by it, so the default root then moves to
  * `/var/lib/aragora-regions/<id>` (id: a digest of the state dir's path), and `<state dir>/local`
- * becomes a link to it so it is found where the docs say. The choice is recorded in
+ * becomes a link to it so it is found where the docs say (the first local region creates it). The choice is recorded in
  * `<state dir>/local-root` and kept on every later start: the stacks' state records these paths, and
  * a root that moved would replace every local resource.
  */
@@ -35,9 +35,7 @@ export function resolveLocalRoot(stateDir: string, configured: string, base: str
   if (blocking.length > 0) {
     const id = crypto.createHash("sha256").update(stateDir).digest("hex").slice(0, 16);
     const localRoot = path.join(base, id);
-    fs.mkdirSync(base, { recursive: true, mode: 0o755 });
-    fs.chmodSync(base, 0o755);
-    fs.mkdirSync(localRoot, { recursive: true, mode: 0o755 });
+    // The directory itself is made by the first local region (and removed with the last one).
     try {
       fs.symlinkSync(localRoot, configured);
     } catch {

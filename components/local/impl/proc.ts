@@ -9,6 +9,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as path from "node:path";
 import { asDaemonArgv, daemonRead, isRoot } from "./daemonFs";
 
 export { isRoot };
@@ -177,9 +178,15 @@ export async function stopPid(pid: number | undefined, expect: string, signal: N
   await waitFor(() => !pidAlive(pid), 5000, 50);
 }
 
-/** mkdir -p with a mode, owned by us (root-owned directories the daemons cannot change). */
+/**
+ * mkdir -p with a mode on every directory it makes, whatever the umask (root-owned directories
+ * the daemons must traverse but cannot change).
+ */
 export function makeDir(dir: string, mode: number): void {
-  fs.mkdirSync(dir, { recursive: true, mode });
+  const first = fs.mkdirSync(dir, { recursive: true, mode });
+  if (first !== undefined) {
+    for (let d = dir; d.startsWith(first); d = path.dirname(d)) fs.chmodSync(d, mode);
+  }
   fs.chmodSync(dir, mode);
 }
 

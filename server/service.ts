@@ -13,6 +13,7 @@ import { prepareStateDir, type ServiceConfig } from "./config";
 import { resolveLocalRoot } from "./localRoot";
 import type { FleetDomain } from "./domain";
 import { createEngineHostRunner } from "./engine/engineHostRunner";
+import { ownPlugins } from "../stacks/program";
 import type { StackRunner } from "./engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "./engine/toolchain";
 import { createFleetDomain } from "./fleetDomain";
@@ -71,8 +72,9 @@ export function createServiceRunner(config: ServiceConfig, engineEnv: Record<str
     ...(dir !== undefined ? { pulumiBinDir: dir } : {}),
     env: engineEnv,
     projectDir: projectDir(),
+    plugins: ownPlugins(),
     sharedProviders: config.engineSharedProviders,
-  }, { nice: config.engineNice, cpus: config.engineCpus, maxHosts: config.maxParallel });
+  }, { maxHosts: config.maxParallel });
 }
 
 export async function startService(config: ServiceConfig, o: ServiceOverrides = {}): Promise<RunningService> {

@@ -60,17 +60,6 @@ export interface LocalRegionArgs {
   slotName?: string;
 }
 
-/**
- * Where the stand-in app's entry module is (the .ts source under jest/dev mode, the compiled .js
- * under dist/; the provider transpiles a .ts entry itself) and the node_modules its dependencies
- * resolve from.
- */
-export function standinAppEntry(): { script: string; nodePath: string } {
-  const script = require.resolve("./standinApp/main");
-  const pgPackage = require.resolve("pg/package.json");
-  return { script, nodePath: path.dirname(path.dirname(pgPackage)) };
-}
-
 export class LocalRegion extends pulumi.ComponentResource {
   readonly dataDir: string;
   readonly credentials: LocalCredentials<pulumi.Output<string>>;
@@ -183,12 +172,11 @@ export class LocalRegion extends pulumi.ComponentResource {
         REDIS_URL: redis,
       })),
     );
-    const entry = standinAppEntry();
     this.apps = args.ports.apps.map(
       (port, i) =>
         new AppProcess(
           `${name}-app-${i}`,
-          { region, index: i, dir: path.posix.join(dataDir, `app-${i}`), port, script: entry.script, nodePath: entry.nodePath, env },
+          { region, index: i, dir: path.posix.join(dataDir, `app-${i}`), port, env },
           { parent: this, dependsOn: [dir, this.postgres, this.redis] },
         ),
     );

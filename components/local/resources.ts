@@ -1,28 +1,34 @@
 /**
- * The local target's dynamic resources: thin classes over the providers in ./impl (loaded through
- * ./dynamic.ts). Type tokens are `pulumi-nodejs:dynamic/aragora-local:<Kind>`. Every resource that
- * carries a password lists it in `additionalSecretOutputs`, so state holds it encrypted.
+ * The local target's resources: custom resources of the `aragora-local` provider (./provider),
+ * type tokens `aragora-local:index:<Type>`. Every resource that carries a password lists it in
+ * `additionalSecretOutputs`, so state holds it encrypted.
  *
  * Process-backed resources expose `running` and `pid`: a refresh reads them from the machine
  * (pid alive, not a zombie, port answering), and `up` restarts whatever died, on its existing data.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { localProvider, type ProviderKind } from "./dynamic";
+import { LOCAL_PROVIDER_VERSION, type LocalType } from "./provider/types";
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
-const TYPE_MODULE = "aragora-local";
+/** Options of every local resource: the provider's version (the project's), and its secret outputs. */
+function localOpts(opts: pulumi.CustomResourceOptions | undefined, secrets: string[] = []): pulumi.CustomResourceOptions {
+  return { version: LOCAL_PROVIDER_VERSION, ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secrets] };
+}
 
-function secretOpts(opts: pulumi.CustomResourceOptions | undefined, secrets: string[]): pulumi.CustomResourceOptions {
-  return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secrets] };
+/** A custom resource of the `aragora-local` provider. */
+abstract class LocalResource extends pulumi.CustomResource {
+  constructor(type: LocalType, name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions | undefined, secrets: string[] = []) {
+    super(type, name, props, localOpts(opts, secrets));
+  }
 }
 
 /** A directory a stack owns under the local root (`<localRoot>/<region>`); removed with the stack. */
-export class OwnedDir extends pulumi.dynamic.Resource {
+export class OwnedDir extends LocalResource {
   declare readonly path: pulumi.Output<string>;
   declare readonly present: pulumi.Output<boolean>;
   constructor(name: string, args: In<{ root: string; path: string }>, opts?: pulumi.CustomResourceOptions) {
-    super(localProvider(), name, { kind: "dir" satisfies ProviderKind, ...args, present: undefined }, opts, TYPE_MODULE, "Dir");
+    super("aragora-local:index:Dir", name, { ...args, present: undefined }, opts);
   }
 }
 
@@ -30,11 +36,11 @@ export class OwnedDir extends pulumi.dynamic.Resource {
  * A generated password (node:crypto, base64url), or an adopted one (`adopt`, read at create only).
  * `value` is a secret output.
  */
-export class GeneratedSecret extends pulumi.dynamic.Resource {
+export class GeneratedSecret extends LocalResource {
   declare readonly value: pulumi.Output<string>;
   constructor(name: string, args: { bytes: pulumi.Input<number>; adopt?: pulumi.Input<string> } = { bytes: 24 }, opts?: pulumi.CustomResourceOptions) {
     const adopt = args.adopt !== undefined ? { adopt: pulumi.secret(args.adopt) } : {};
-    super(localProvider(), name, { kind: "secret" satisfies ProviderKind, bytes: args.bytes, ...adopt, value: undefined }, secretOpts(opts, ["value"]), TYPE_MODULE, "Secret");
+    super("aragora-local:index:Secret", name, { bytes: args.bytes, ...adopt, value: undefined }, opts, ["value"]);
   }
 }
 
@@ -58,7 +64,7 @@ export interface PostgresServerArgs {
 const PG_SECRETS = ["superuserPassword", "replicatorPassword", "appPassword", "monitorPassword"];
 
 /** A PostgreSQL cluster: the primary (initdb) or a hot standby (pg_basebackup -R -S <slot>). */
-export class PostgresServer extends pulumi.dynamic.Resource {
+export class PostgresServer extends LocalResource {
   declare readonly port: pulumi.Output<number>;
   declare readonly running: pulumi.Output<boolean>;
   declare readonly pid: pulumi.Output<number>;
@@ -66,23 +72,16 @@ export class PostgresServer extends pulumi.dynamic.Resource {
   declare readonly logFile: pulumi.Output<string>;
   declare readonly pidFile: pulumi.Output<string>;
   constructor(name: string, args: PostgresServerArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      localProvider(),
-      name,
-      { kind: "postgres" satisfies ProviderKind, ...args, running: undefined, pid: undefined, dataDir: undefined, logFile: undefined, pidFile: undefined },
-      secretOpts(opts, PG_SECRETS),
-      TYPE_MODULE,
-      "Postgres",
-    );
+    super("aragora-local:index:Postgres", name, { ...args, running: undefined, pid: undefined, dataDir: undefined, logFile: undefined, pidFile: undefined }, opts, PG_SECRETS);
   }
 }
 
 /** A physical replication slot on the primary, owned by the replica region's stack. */
-export class ReplicationSlot extends pulumi.dynamic.Resource {
+export class ReplicationSlot extends LocalResource {
   declare readonly slot: pulumi.Output<string>;
   declare readonly present: pulumi.Output<boolean>;
   constructor(name: string, args: In<{ primaryPort: number; slot: string; password: string }>, opts?: pulumi.CustomResourceOptions) {
-    super(localProvider(), name, { kind: "slot" satisfies ProviderKind, ...args, present: undefined }, secretOpts(opts, ["password"]), TYPE_MODULE, "ReplicationSlot");
+    super("aragora-local:index:ReplicationSlot", name, { ...args, present: undefined }, opts, ["password"]);
   }
 }
 
@@ -97,21 +96,14 @@ export interface RedisServerArgs {
 }
 
 /** A Redis server: primary (requirepass) or replica (replicaof, masterauth, read-only). */
-export class RedisServer extends pulumi.dynamic.Resource {
+export class RedisServer extends LocalResource {
   declare readonly port: pulumi.Output<number>;
   declare readonly running: pulumi.Output<boolean>;
   declare readonly pid: pulumi.Output<number>;
   declare readonly pidFile: pulumi.Output<string>;
   declare readonly logFile: pulumi.Output<string>;
   constructor(name: string, args: RedisServerArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      localProvider(),
-      name,
-      { kind: "redis" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined },
-      secretOpts(opts, ["password"]),
-      TYPE_MODULE,
-      "Redis",
-    );
+    super("aragora-local:index:Redis", name, { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined }, opts, ["password"]);
   }
 }
 
@@ -128,21 +120,14 @@ export interface SentinelArgs {
 }
 
 /** A Redis Sentinel monitoring `aragora-redis` (the primary region's Redis). */
-export class Sentinel extends pulumi.dynamic.Resource {
+export class Sentinel extends LocalResource {
   declare readonly port: pulumi.Output<number>;
   declare readonly running: pulumi.Output<boolean>;
   declare readonly pid: pulumi.Output<number>;
   declare readonly pidFile: pulumi.Output<string>;
   declare readonly masterName: pulumi.Output<string>;
   constructor(name: string, args: SentinelArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      localProvider(),
-      name,
-      { kind: "sentinel" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined, masterName: undefined },
-      secretOpts(opts, ["password"]),
-      TYPE_MODULE,
-      "Sentinel",
-    );
+    super("aragora-local:index:Sentinel", name, { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined, masterName: undefined }, opts, ["password"]);
   }
 }
 
@@ -151,46 +136,30 @@ export interface AppProcessArgs {
   index: pulumi.Input<number>;
   dir: pulumi.Input<string>;
   port: pulumi.Input<number>;
-  script: pulumi.Input<string>;
-  nodePath: pulumi.Input<string>;
   /** The env contract; carries passwords in URLs, so the whole map is a secret. */
   env: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** One process of the stand-in Aragora app. */
-export class AppProcess extends pulumi.dynamic.Resource {
+export class AppProcess extends LocalResource {
   declare readonly port: pulumi.Output<number>;
   declare readonly running: pulumi.Output<boolean>;
   declare readonly pid: pulumi.Output<number>;
   declare readonly pidFile: pulumi.Output<string>;
   declare readonly logFile: pulumi.Output<string>;
   constructor(name: string, args: AppProcessArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      localProvider(),
-      name,
-      { kind: "app" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined },
-      secretOpts(opts, ["env"]),
-      TYPE_MODULE,
-      "AppProcess",
-    );
+    super("aragora-local:index:AppProcess", name, { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined }, opts, ["env"]);
   }
 }
 
 /** The local global load balancer's HAProxy. */
-export class Haproxy extends pulumi.dynamic.Resource {
+export class Haproxy extends LocalResource {
   declare readonly port: pulumi.Output<number>;
   declare readonly running: pulumi.Output<boolean>;
   declare readonly pid: pulumi.Output<number>;
   declare readonly pidFile: pulumi.Output<string>;
   declare readonly configFile: pulumi.Output<string>;
   constructor(name: string, args: In<{ dir: string; port: number; config: string }>, opts?: pulumi.CustomResourceOptions) {
-    super(
-      localProvider(),
-      name,
-      { kind: "haproxy" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, configFile: undefined },
-      opts,
-      TYPE_MODULE,
-      "Haproxy",
-    );
+    super("aragora-local:index:Haproxy", name, { ...args, running: undefined, pid: undefined, pidFile: undefined, configFile: undefined }, opts);
   }
 }

@@ -1,7 +1,7 @@
 /**
- * How the engine forks its own entry points (the engine host, the dynamic-provider server): the
- * compiled `.js` beside the caller, or from TypeScript sources (tests, ts-node) the `.ts` file under
- * ts-node, compiled the same way, with the project's tsconfig whatever the child's cwd.
+ * How the engine forks a Node.js entry point (the engine host, a provider server): the compiled
+ * `.js` when this process runs compiled, or from TypeScript sources (tests, ts-node) the `.ts` file
+ * under ts-node, compiled the same way, with the project's tsconfig whatever the child's cwd.
  */
 import * as path from "node:path";
 
@@ -14,12 +14,18 @@ export interface ChildEntry {
   env: Record<string, string>;
 }
 
-/** `name` (no extension) in this directory, as this process runs: compiled or from sources. */
-export function childEntry(name: string): ChildEntry {
-  const ts = __filename.endsWith(".ts");
+const FROM_SOURCES = __filename.endsWith(".ts");
+
+/** `module` (an absolute path without extension), as this process runs: compiled or from sources. */
+export function childEntry(module: string): ChildEntry {
   return {
-    file: path.join(__dirname, `${name}${ts ? ".ts" : ".js"}`),
-    nodeArgs: ts ? ["-r", require.resolve("ts-node/register/transpile-only")] : [],
-    env: ts ? { TS_NODE_PROJECT: path.join(__dirname, "..", "..", "tsconfig.json") } : {},
+    file: `${module}${FROM_SOURCES ? ".ts" : ".js"}`,
+    nodeArgs: FROM_SOURCES ? ["-r", require.resolve("ts-node/register/transpile-only")] : [],
+    env: FROM_SOURCES ? { TS_NODE_PROJECT: path.join(__dirname, "..", "..", "tsconfig.json") } : {},
   };
+}
+
+/** An entry point in this directory. */
+export function engineEntry(name: string): ChildEntry {
+  return childEntry(path.join(__dirname, name));
 }

@@ -1,20 +1,15 @@
 /**
- * The engine host process (see engineHostRunner.ts): owns one automation runner, builds each step's
- * program from the fleet state it is sent, and streams the step's events back over IPC. Exits when
- * the service does (the IPC channel closes).
+ * The engine host process (see engineHostRunner.ts): owns one automation runner running the
+ * project's stack program (stacks/program.ts), and streams each step's events back over IPC. Exits
+ * when the service does (the IPC channel closes).
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import type { FleetState } from "../../stacks/fleet/plan";
-import { createFleetDomain } from "../fleetDomain";
-import { createAutomationRunner, type AutomationRunnerOptions } from "./automationRunner";
-import type { EngineEvent, StepAction } from "./stackRunner";
+import { stackProgram } from "../../stacks/program";
+import { createAutomationRunner, type AutomationRunner, type AutomationRunnerOptions } from "./automationRunner";
+import type { EngineEvent, StackConfig, StepAction } from "./stackRunner";
 
 export type ToHost =
   | { type: "init"; id: number; options: AutomationRunnerOptions }
-  | { type: "run"; id: number; action: StepAction; stack: string; state: FleetState; early: boolean }
-  | { type: "ready"; id: number }
-  | { type: "notReady"; id: number; message: string }
+  | { type: "run"; id: number; action: StepAction; stack: string; config: StackConfig }
   | { type: "abort"; id: number }
   | { type: "outputs"; id: number; stack: string }
   | { type: "recover"; id: number; stack: string }
@@ -48,10 +43,8 @@ function toWire(err: unknown): WireError {
 function serve(): void {
   const send = process.send?.bind(process);
   if (!send) throw new Error("engineHost.ts runs as the service's engine host (see engineHostRunner.ts)");
-  let runner: ReturnType<typeof createAutomationRunner> | undefined;
-  const domain = createFleetDomain();
+  let runner: AutomationRunner | undefined;
   const aborts = new Map<number, AbortController>();
-  const gates = new Map<number, { resolve(): void; reject(err: Error): void }>();
   const post = (m: FromHost): void => {
     send(m);
   };
@@ -62,7 +55,7 @@ function serve(): void {
       (err: unknown) => { post({ type: "error", id, error: toWire(err) }); },
     );
   };
-  const engine = (): ReturnType<typeof createAutomationRunner> => {
+  const engine = (): AutomationRunner => {
     if (!runner) throw new Error("the engine host was not initialised");
     return runner;
   };
@@ -75,35 +68,22 @@ function serve(): void {
   process.on("message", (m: ToHost) => {
     switch (m.type) {
       case "init":
-        runner = createAutomationRunner(m.options);
-        runner.warm(); // its first run attaches to a provider that is already up
+        runner = createAutomationRunner({ ...m.options, program: stackProgram });
+        runner.warm(); // its first run attaches to a provider server that is already up
         break;
       case "run": {
         const abort = new AbortController();
         aborts.set(m.id, abort);
-        let ready: Promise<void> | undefined;
-        if (m.early) {
-          ready = new Promise<void>((resolve, reject) => gates.set(m.id, { resolve, reject }));
-          ready.catch(() => undefined); // the runner reports it if the program was waiting on it
-        }
         answer(m.id, async () => {
           try {
-            const { program, config } = domain.stackProgram(m.stack, m.state);
-            const opts = { onEvent: (event: EngineEvent) => { post({ type: "event", id: m.id, event }); }, signal: abort.signal, ...(ready ? { ready } : {}) };
-            return await engine()[m.action]({ stack: m.stack, program, config }, opts);
+            const opts = { onEvent: (event: EngineEvent) => { post({ type: "event", id: m.id, event }); }, signal: abort.signal };
+            return await engine()[m.action]({ stack: m.stack, config: m.config }, opts);
           } finally {
             aborts.delete(m.id);
-            gates.delete(m.id);
           }
         });
         break;
       }
-      case "ready":
-        gates.get(m.id)?.resolve();
-        break;
-      case "notReady":
-        gates.get(m.id)?.reject(new Error(m.message));
-        break;
       case "abort":
         aborts.get(m.id)?.abort(new Error("cancelled"));
         break;
@@ -120,30 +100,4 @@ function serve(): void {
   });
 }
 
-if (process.env["ARAGORA_ENGINE_HOST"] === "1" && process.send) {
-  const nice = Number(process.env["ARAGORA_ENGINE_HOST_NICE"] ?? "0");
-  if (Number.isInteger(nice) && nice > 0 && nice <= 19) niceEveryThread(nice);
-  serve();
-}
-
-/**
- * The service sets the host's niceness right after the fork, but on Linux setpriority(2) on a pid
- * reaches one thread: V8's and libuv's threads, if they start before that call lands, keep
- * niceness 0 (GC and JIT work of the engine at the API's priority). Each thread is set here,
- * before anything is started; threads and processes started later inherit it from the main thread.
- */
-function niceEveryThread(nice: number): void {
-  let tids: number[] = [];
-  try {
-    tids = fs.readdirSync("/proc/self/task").map(Number).filter((n) => Number.isInteger(n) && n > 0);
-  } catch {
-    return; // not Linux: setpriority on the pid already covered the process
-  }
-  for (const tid of tids) {
-    try {
-      os.setPriority(tid, nice);
-    } catch {
-      /* the thread exited, or lowering priority is not permitted here */
-    }
-  }
-}
+if (process.env["ARAGORA_ENGINE_HOST"] === "1" && process.send) serve();

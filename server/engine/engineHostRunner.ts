@@ -3,28 +3,21 @@
  * host (engineHost.ts).
  *
  * Why: inline Pulumi programs run in the process that calls the Automation API. Building a
- * program, serializing its dynamic providers, registering resources and tailing the engine's event
- * log took the API's event loop away for up to 0.7 s at a time during an `up` (event-loop delay p99
- * about 100 ms), so `GET /regions` answered in 100 ms at p99 while an operation ran. In the engine
- * host all of that has its own event loop; the service only relays messages.
+ * program, registering resources and reading the engine's event stream would take the API's event
+ * loop away for long stretches during an `up`; in the engine host all of that has its own event
+ * loop, and the service only relays messages (docs/performance.md).
  *
- * Why a process and not a worker thread: Pulumi serializes dynamic providers through the V8
- * inspector, which worker threads do not offer (ERR_TRACE_EVENTS_UNAVAILABLE); a program with a
- * dynamic resource never got past its first registration there.
- *
- * A function cannot cross processes, so the host rebuilds each step's program from the request's
- * `source` (the fleet state the step applies) with the same fleet domain the service uses. A host
- * exits when the service does (its IPC channel closes); the CLI and plugin processes are its
- * children, in the service's process group.
+ * The host runs the project's one stack program, which finds each stack's own program by its name
+ * and config, so a request carries only those. A host exits when the service does (its IPC channel
+ * closes); the CLI and plugin processes are its children, in the service's process group.
  *
  * Steps that run at the same time run in hosts of their own (a pool of up to ARAGORA_MAX_PARALLEL
  * hosts; EngineHostRunner says why), and a host that dies is replaced by the next call.
  */
-import { fork, spawnSync, type ChildProcess } from "node:child_process";
-import * as os from "node:os";
+import { fork, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import type { AutomationRunnerOptions } from "./automationRunner";
-import { childEntry } from "./childEntry";
+import { engineEntry } from "./childEntry";
 import {
   StackBusyError,
   StepCancelledError,
@@ -51,17 +44,6 @@ interface Pending {
 }
 
 export interface EngineHostOptions {
-  /**
-   * Niceness of the engine hosts (0-19). Their children (the CLI, the plugins, and on the local
-   * target the processes they start) inherit it, so while an operation runs the API answers first:
-   * on a 2-core machine the engines otherwise take the cores from under `GET /regions`.
-   */
-  nice?: number | undefined;
-  /**
-   * CPUs the engine hosts (and everything they start) may run on, as a cpu list ("1", "1-3");
-   * unset: all. Keeping a CPU free of engine work leaves it to the API (docs/performance.md).
-   */
-  cpus?: string | undefined;
   /** Most engine host processes at once (the service passes ARAGORA_MAX_PARALLEL). Default 4. */
   maxHosts?: number | undefined;
   /** A host beyond the first that ran nothing for this long exits. Default 60 s. */
@@ -83,25 +65,14 @@ class EngineHost {
   closing = false;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(options: AutomationRunnerOptions, hostOptions: EngineHostOptions, private readonly onSettled: (host: EngineHost) => void) {
-    const { file, nodeArgs, env } = childEntry("engineHost");
-    // With a CPU list, taskset(1) sets the affinity and execs node (same pid, same IPC channel):
-    // every thread and child of the host starts confined.
-    const cpus = hostOptions.cpus;
+  constructor(options: AutomationRunnerOptions, private readonly onSettled: (host: EngineHost) => void) {
+    const { file, nodeArgs, env } = engineEntry("engineHost");
     this.proc = fork(file, [], {
-      ...(cpus ? { execPath: "taskset", execArgv: ["-c", cpus, process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }),
-      env: { ...process.env, ...env, ARAGORA_ENGINE_HOST: "1", ARAGORA_ENGINE_HOST_NICE: String(hostOptions.nice ?? 0) },
+      execArgv: nodeArgs,
+      env: { ...process.env, ...env, ARAGORA_ENGINE_HOST: "1" },
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    // Before the first message: nothing the host starts can run at the API's priority.
-    if (hostOptions.nice !== undefined && hostOptions.nice > 0 && this.proc.pid !== undefined) {
-      try {
-        os.setPriority(this.proc.pid, hostOptions.nice);
-      } catch {
-        /* not permitted (a hardened sandbox): the host keeps the service's priority */
-      }
-    }
     this.proc.send({ type: "init", id: 0, options } satisfies ToHost);
     this.proc.unref();
     this.proc.channel?.unref();
@@ -200,18 +171,6 @@ class EngineHost {
 }
 
 /**
- * With a CPU list, every host starts through taskset: check once, at start, that it runs and takes
- * the list, so a missing util-linux is one clear error instead of every step failing to spawn.
- */
-function checkTaskset(cpus: string): void {
-  const r = spawnSync("taskset", ["-c", cpus, "true"], { encoding: "utf8", timeout: 10_000, env: process.env });
-  if (r.error !== undefined || r.status !== 0) {
-    const why = r.error !== undefined ? r.error.message : (r.stderr.trim() || `exit ${String(r.status)}`);
-    throw new Error(`ARAGORA_ENGINE_CPUS=${cpus} needs taskset (util-linux) to confine the engine, and it failed: ${why}`);
-  }
-}
-
-/**
  * A pool of engine hosts: each step runs in a host of its own while hosts are to spare (up to
  * `maxHosts`), and every call on a stack goes to the host that already has a call on that stack
  * open (the host's engine adapter queues calls per stack).
@@ -229,10 +188,9 @@ class EngineHostRunner implements StackRunner {
   private readonly maxHosts: number;
   private readonly idleMs: number;
 
-  constructor(private readonly options: AutomationRunnerOptions, private readonly hostOptions: EngineHostOptions) {
+  constructor(private readonly options: AutomationRunnerOptions, hostOptions: EngineHostOptions) {
     this.maxHosts = Math.max(1, hostOptions.maxHosts ?? 4);
     this.idleMs = hostOptions.idleMs ?? 60_000;
-    if (hostOptions.cpus) checkTaskset(hostOptions.cpus);
     this.spawn(); // booted before the first operation
   }
 
@@ -279,25 +237,18 @@ class EngineHostRunner implements StackRunner {
   }
 
   private run(action: StepAction, req: StackRunRequest, opts: RunOptions = {}): Promise<StepResult> {
-    if (!req.source) {
-      return Promise.reject(new Error(`${action} of stack ${req.stack}: the engine runs in the engine host process and needs the step's source (fleet state) to build its program`));
-    }
-    const { signal, ready } = opts;
+    const { signal } = opts;
     if (signal?.aborted) return Promise.reject(new StepCancelledError(req.stack, action));
     if (this.closing) return Promise.reject(new Error("the engine is shutting down"));
     const host = this.pick(req.stack, true);
     const id = this.nextId++;
     const result = host
-      .send<StepResult>({ type: "run", id, action, stack: req.stack, state: req.source.state, early: ready !== undefined }, { onEvent: opts.onEvent, stack: req.stack, run: true })
+      .send<StepResult>({ type: "run", id, action, stack: req.stack, config: req.config }, { onEvent: opts.onEvent, stack: req.stack, run: true })
       .catch((err: unknown) => {
         if (!(err instanceof EngineHostExitError)) throw err;
         return this.afterHostDeath(action, req.stack, err);
       });
     signal?.addEventListener("abort", () => { host.post({ type: "abort", id }); }, { once: true });
-    ready?.then(
-      () => { host.post({ type: "ready", id }); },
-      (err: unknown) => { host.post({ type: "notReady", id, message: err instanceof Error ? err.message : String(err) }); },
-    );
     return result;
   }
 
@@ -341,7 +292,7 @@ class EngineHostRunner implements StackRunner {
   }
 
   private spawn(): EngineHost {
-    const host = new EngineHost(this.options, this.hostOptions, (h) => {
+    const host = new EngineHost(this.options, (h) => {
       this.settled(h);
     });
     this.hosts.push(host);

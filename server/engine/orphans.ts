@@ -1,6 +1,6 @@
 /**
- * Plugins a dead engine left running. The CLI starts each resource plugin (here the dynamic
- * provider: `sh pulumi-resource-pulumi-nodejs` and the `node …/dynamic-provider/index.js` under it)
+ * Plugins a dead engine left running. The CLI starts each resource plugin (here the
+ * local target's provider: the launcher `pulumi-resource-aragora-local`, which execs `node …/local/provider/main.js`)
  * with the stack's workspace as its working directory and stops it when it finishes; killed with
  * SIGKILL it stops nothing, and the plugins idle on forever, reparented. Called by the runner while
  * it holds the stack's mutex after the engine died, so no live engine of ours uses that workspace.
@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 
-const PLUGIN = /pulumi-resource-|[/\\]dynamic-provider[/\\]/;
+const PLUGIN = /pulumi-resource-|[/\\]local[/\\]provider[/\\]main\.[jt]s$/;
 /** The CLI itself (`…/pulumi up …`), for a dead engine host's orphans. */
 const CLI = /(^|[/\\])pulumi$/;
 

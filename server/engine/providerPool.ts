@@ -1,15 +1,20 @@
 /**
- * Dynamic-provider servers kept between engine runs (server/engine/dynamicProviderServer.ts).
+ * Servers of a provider plugin of the project's own (the local target's `aragora-local`), kept
+ * between engine runs. A plugin the engine launches itself starts a Node.js process that loads the
+ * Pulumi SDK before the first resource can be created, and exits with the run; here the engine
+ * attaches to a server that is already listening instead (`PULUMI_DEBUG_PROVIDERS=<name>:<port>`,
+ * Pulumi's documented way to attach to a running provider; the SDK's provider server answers
+ * `Attach`). docs/performance.md gives what this buys.
  *
  * Each engine run leases one server for its whole run, so no two runs share a provider at once;
  * when the run ends well the server goes back to the pool, otherwise (the run failed, was
  * cancelled, or its CLI was killed) it is killed, since it may still be working for that run, and
- * the next lease starts a fresh one. A server is also retired after `maxRuns` runs, so what the
- * SDK caches per process (each distinct serialized provider, deserialized once) cannot grow
- * without bound.
+ * the next lease starts a fresh one. A server is also retired after `maxRuns` runs, so nothing a
+ * long-lived process accumulates can grow without bound.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { childEntry } from "./childEntry";
+import type { OwnPlugin } from "./stackWorkspaces";
 
 /** A line the leased server printed (stdout or stderr) while the run held it. */
 export type ProviderOutputListener = (line: string, stream: "stdout" | "stderr") => void;
@@ -18,7 +23,7 @@ export type ProviderOutputListener = (line: string, stream: "stdout" | "stderr")
 const MAX_LINE = 4096;
 
 export interface ProviderLease {
-  /** The port the engine attaches to (`PULUMI_DEBUG_PROVIDERS=pulumi-nodejs:<port>`). */
+  /** The port the engine attaches to (`PULUMI_DEBUG_PROVIDERS=<name>:<port>`). */
   port: number;
   pid: number;
   /** The run is over: `reuse` false kills the server instead of pooling it. */
@@ -26,7 +31,9 @@ export interface ProviderLease {
 }
 
 export interface ProviderPoolOptions {
-  /** Environment of the servers: what the engine's plugins would get (NODE_PATH, PULUMI_HOME, …). */
+  /** The plugin the servers run. */
+  plugin: Pick<OwnPlugin, "name" | "main">;
+  /** Environment of the servers: what the engine's plugins would get (PULUMI_HOME, …). */
   env: NodeJS.ProcessEnv;
   /** Their working directory (relative paths in providers resolve from it, as in a stack's workspace). */
   cwd: string;
@@ -36,9 +43,9 @@ export interface ProviderPoolOptions {
   startTimeoutMs?: number;
 }
 
-/** The `pulumi-nodejs` entry for PULUMI_DEBUG_PROVIDERS. */
-export function attachSetting(port: number): string {
-  return `pulumi-nodejs:${String(port)}`;
+/** The entry for PULUMI_DEBUG_PROVIDERS (a comma-separated list of such entries). */
+export function attachSetting(name: string, port: number): string {
+  return `${name}:${String(port)}`;
 }
 
 /**
@@ -86,7 +93,7 @@ class ProviderServer {
   listener: ProviderOutputListener | undefined;
 
   constructor(options: ProviderPoolOptions) {
-    const { file, nodeArgs, env } = childEntry("dynamicProviderServer");
+    const { file, nodeArgs, env } = childEntry(options.plugin.main);
     this.proc = fork(file, [], {
       cwd: options.cwd,
       env: { ...options.env, ...env },
@@ -100,7 +107,7 @@ class ProviderServer {
     const timeout = options.startTimeoutMs ?? 60_000;
     this.port = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`the dynamic provider did not start listening within ${String(timeout)} ms`));
+        reject(new Error(`the provider did not start listening within ${String(timeout)} ms`));
         this.kill();
       }, timeout);
       timer.unref();
@@ -116,7 +123,7 @@ class ProviderServer {
       this.proc.on("exit", (code, signal) => {
         this.exited = true;
         clearTimeout(timer);
-        reject(new Error(`the dynamic provider exited before it listened (${signal ?? `exit ${String(code)}`})`));
+        reject(new Error(`the provider exited before it listened (${signal ?? `exit ${String(code)}`})`));
       });
       this.proc.on("error", (err) => {
         clearTimeout(timer);
@@ -185,6 +192,11 @@ export class ProviderPool {
 
   constructor(private readonly options: ProviderPoolOptions) {
     this.maxRuns = options.maxRuns ?? 50;
+  }
+
+  /** The plugin's package name. */
+  get name(): string {
+    return this.options.plugin.name;
   }
 
   /** Starts one server ahead of the first run (its start is then off every run's path). */

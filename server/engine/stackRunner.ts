@@ -3,8 +3,6 @@
  * stacks, programs, steps and events; only the implementation (automationRunner.ts) knows the
  * Automation API, and it turns SDK errors into the domain errors below.
  */
-import type { PulumiFn } from "@pulumi/pulumi/automation";
-import type { FleetState } from "../../stacks/fleet/plan";
 
 export const STEP_ACTIONS = ["up", "preview", "refresh", "destroy"] as const;
 export type StepAction = (typeof STEP_ACTIONS)[number];
@@ -53,24 +51,12 @@ export interface RunOptions {
   onEvent?: (event: EngineEvent) => void;
   /** Aborting cancels the running engine operation. */
   signal?: AbortSignal;
-  /**
-   * Early start: the runner may do everything that does not depend on other stacks (select the
-   * stack, write its config, start the engine) right away, but must not run the program before
-   * this settles; when it rejects, the step ends with that error and changes nothing.
-   */
-  ready?: Promise<void>;
 }
 
+/** One step's subject: a stack and its config. The stack's program follows from its name and config. */
 export interface StackRunRequest {
   stack: string;
-  program: PulumiFn;
   config: StackConfig;
-  /**
-   * What `program` and `config` were built from (the fleet state of the step). A runner that runs
-   * the engine in another process (engineHostRunner.ts) rebuilds the program there from it, since a
-   * function cannot cross processes.
-   */
-  source?: { state: FleetState };
 }
 
 export interface StackRunner {

@@ -23,13 +23,6 @@ export interface AppProcessInputs {
   index: number;
   dir: string;
   port: number;
-  /**
-   * Absolute path of the app's entry module: the compiled .js (running from dist/), or the .ts
-   * source (jest, dev mode), which the provider transpiles once per start into the app's dir.
-   */
-  script: string;
-  /** The project's node_modules (the app's dependencies resolve from it: NODE_PATH). */
-  nodePath: string;
   /** The env contract (secret: URLs carry passwords). */
   env: Record<string, string>;
 }
@@ -42,8 +35,6 @@ function validateApp(i: AppProcessInputs): void {
   assertInt(i.index, "index", 0, 99);
   assertSafePath(i.dir, "dir");
   assertPort(i.port, "port");
-  assertSafePath(i.script, "script");
-  assertSafePath(i.nodePath, "nodePath");
   for (const [k, v] of Object.entries(i.env)) {
     if (!ENV_NAME.test(k) || typeof v !== "string" || v.includes("\0")) throw new Error(`env: ${JSON.stringify(k)} is not a valid variable`);
   }
@@ -51,6 +42,17 @@ function validateApp(i: AppProcessInputs): void {
 
 function appFiles(i: AppProcessInputs): { pidFile: string; logFile: string } {
   return { pidFile: path.join(i.dir, "app.pid"), logFile: path.join(i.dir, "app.log") };
+}
+
+/**
+ * The stand-in app this provider ships: its entry module (the .ts source when the provider runs
+ * from sources, the compiled .js under dist/) and the node_modules its dependencies resolve from.
+ * Known to the provider, never a resource input, so no checkout path reaches the state.
+ */
+function standinApp(): { script: string; nodePath: string } {
+  const script = require.resolve("../standinApp/main");
+  const pgPackage = require.resolve("pg/package.json");
+  return { script, nodePath: path.dirname(path.dirname(pgPackage)) };
 }
 
 /** What the app runs, as the user running it sees it. */
@@ -65,21 +67,20 @@ interface AppRuntime {
 const APP_PACKAGES = ["pg", "ioredis"];
 
 function runtime(i: AppProcessInputs): AppRuntime {
-  if (!isRoot()) {
-    return { node: process.execPath, script: i.script.endsWith(".ts") ? path.join(i.dir, "standin-app.js") : i.script, nodePath: i.nodePath };
-  }
+  if (!isRoot()) return { node: process.execPath, script: path.join(i.dir, "standin-app.js"), nodePath: standinApp().nodePath };
   const dir = path.join(path.dirname(i.dir), "app-runtime");
   return { node: path.join(dir, "bin", "node"), script: path.join(dir, "standin-app.js"), nodePath: path.join(dir, "node_modules") };
 }
 
-/** The script's JavaScript: a .ts entry (one self-contained module) is transpiled with the project's TypeScript (~50 ms). */
-function scriptSource(i: AppProcessInputs): string {
-  if (!i.script.endsWith(".ts")) return fs.readFileSync(i.script, "utf8");
+/** The script's JavaScript: a .ts entry (one self-contained module) is transpiled with the project's TypeScript. */
+function scriptSource(): string {
+  const { script, nodePath } = standinApp();
+  if (!script.endsWith(".ts")) return fs.readFileSync(script, "utf8");
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const ts = require(path.join(i.nodePath, "typescript")) as typeof import("typescript");
+  const ts = require(path.join(nodePath, "typescript")) as typeof import("typescript");
   /* eslint-enable @typescript-eslint/no-require-imports */
-  return ts.transpileModule(fs.readFileSync(i.script, "utf8"), {
-    fileName: i.script,
+  return ts.transpileModule(fs.readFileSync(script, "utf8"), {
+    fileName: script,
     compilerOptions: {
       module: ts.ModuleKind.CommonJS,
       moduleResolution: ts.ModuleResolutionKind.Bundler,
@@ -110,7 +111,7 @@ export function packageClosure(nodePath: string, names: readonly string[]): Map<
  * Root only: the runtime the daemon user can read (root-owned, world-readable), staged again when
  * the script, the packages' versions or the Node.js binary changed.
  */
-function stageRuntime(i: AppProcessInputs, rt: AppRuntime): void {
+function stageRuntime(rt: AppRuntime): void {
   const dir = path.dirname(rt.script);
   fs.mkdirSync(path.join(dir, "bin"), { recursive: true, mode: 0o755 });
   const nodeStat = fs.statSync(process.execPath);
@@ -126,8 +127,9 @@ function stageRuntime(i: AppProcessInputs, rt: AppRuntime): void {
     fs.chmodSync(tmp, 0o755);
     fs.renameSync(tmp, rt.node);
   }
-  const source = scriptSource(i);
-  const packages = packageClosure(i.nodePath, APP_PACKAGES);
+  const source = scriptSource();
+  const appNodePath = standinApp().nodePath;
+  const packages = packageClosure(appNodePath, APP_PACKAGES);
   const stamp = JSON.stringify({ script: createHash("sha256").update(source).digest("hex"), packages: [...packages].map(([n, v]) => `${n}@${v}`) });
   const stampFile = path.join(dir, "runtime.json");
   let current: string | undefined;
@@ -140,7 +142,7 @@ function stageRuntime(i: AppProcessInputs, rt: AppRuntime): void {
   const tmp = `${rt.nodePath}.tmp-${String(process.pid)}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   for (const name of packages.keys()) {
-    fs.cpSync(path.join(i.nodePath, name), path.join(tmp, name), { recursive: true, mode: fs.constants.COPYFILE_FICLONE });
+    fs.cpSync(path.join(appNodePath, name), path.join(tmp, name), { recursive: true, mode: fs.constants.COPYFILE_FICLONE });
   }
   fs.rmSync(rt.nodePath, { recursive: true, force: true });
   fs.renameSync(tmp, rt.nodePath);
@@ -158,17 +160,18 @@ async function appState(i: AppProcessInputs): Promise<ProcessState> {
 
 async function startApp(i: AppProcessInputs): Promise<void> {
   const { pidFile, logFile } = appFiles(i);
-  if (!fs.existsSync(i.script)) throw new Error(`stand-in app not found at ${i.script}`);
+  const { script } = standinApp();
+  if (!fs.existsSync(script)) throw new Error(`stand-in app not found at ${script}`);
   const rt = runtime(i);
   const env = baseEnv({ ...i.env, PORT: String(i.port), HOST: "127.0.0.1", NODE_PATH: rt.nodePath });
   let child;
   if (isRoot()) {
-    stageRuntime(i, rt);
+    stageRuntime(rt);
     // As the daemon user, which opens the log in its own directory; `exec` keeps the pid.
     const argv = [...asDaemonArgv(), "sh", "-c", 'exec "$0" "$1" >>"$2" 2>&1', rt.node, rt.script, logFile];
     child = spawn(argv[0] ?? "setpriv", argv.slice(1), { cwd: i.dir, detached: true, stdio: "ignore", env });
   } else {
-    if (i.script.endsWith(".ts")) daemonWrite(rt.script, scriptSource(i), 0o600);
+    daemonWrite(rt.script, scriptSource(), 0o600);
     const out = fs.openSync(logFile, "a", 0o600);
     try {
       child = spawn(rt.node, [rt.script], { cwd: i.dir, detached: true, stdio: ["ignore", out, out], env });
@@ -199,13 +202,13 @@ async function ensureApp(i: AppProcessInputs, restart: boolean): Promise<AppProc
   return { ...i, ...(await appState(i)), ...files };
 }
 
-const APP_KEYS = ["region", "index", "dir", "port", "script", "nodePath", "env"] as const;
+const APP_KEYS = ["region", "index", "dir", "port", "env"] as const;
 
 export const appProcess: pulumi.dynamic.ResourceProvider = {
   check: checker(validateApp),
   async diff(_id: string, olds: AppProcessOutputs, news: AppProcessInputs) {
     const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, APP_KEYS);
-    const alive = olds.running && (await appState({ ...news, script: olds.script })).running;
+    const alive = olds.running && (await appState({ ...news, dir: olds.dir })).running;
     return { changes: changed.length > 0 || !alive, replaces: changed.filter((k) => k === "dir"), deleteBeforeReplace: true };
   },
   async create(inputs: AppProcessInputs) {
@@ -222,7 +225,7 @@ export const appProcess: pulumi.dynamic.ResourceProvider = {
   },
   async update(_id: string, olds: AppProcessOutputs, news: AppProcessInputs) {
     const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, APP_KEYS);
-    if (changed.includes("script") || changed.includes("dir")) await stopPid(readPidFile(appFiles(olds).pidFile), runtime(olds).script);
+    if (changed.includes("dir")) await stopPid(readPidFile(appFiles(olds).pidFile), runtime(olds).script);
     return { outs: await ensureApp(news, changed.length > 0) };
   },
   async delete(_id: string, props: AppProcessOutputs) {

@@ -6,6 +6,7 @@
  * → drift (killed processes) → repair → destroy with nothing of ours left. Ports: a random free
  * block in 12000-15999; state: a temp dir (world-traversable, since PostgreSQL runs as `postgres`).
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,8 +15,7 @@ import { createAutomationRunner } from "../../../server/engine/automationRunner"
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import type { StackOutputs } from "../../../server/engine/stackRunner";
 import { globalStackConfigValues, regionStackConfigValues } from "../../../stacks/configEncoding";
-import { localRegionProgram } from "../../../stacks/targets/localRegion";
-import { localGlobalProgram } from "../../../stacks/targets/localGlobal";
+import { ownPlugins, stackProgram } from "../../../stacks/program";
 import { redisCommands, parseInfo } from "../../../components/local/impl/resp";
 import {
   alive,
@@ -58,9 +58,9 @@ function requests() {
   const euCfg = regionConfig(eu, fleet, APPS);
   const gCfg = globalConfig(fleet);
   return {
-    us: { stack: us.name, program: localRegionProgram(usCfg), config: regionStackConfigValues(usCfg) },
-    eu: { stack: eu.name, program: localRegionProgram(euCfg), config: regionStackConfigValues(euCfg) },
-    global: { stack: "global", program: localGlobalProgram(gCfg), config: globalStackConfigValues(gCfg) },
+    us: { stack: us.name, config: regionStackConfigValues(usCfg) },
+    eu: { stack: eu.name, config: regionStackConfigValues(euCfg) },
+    global: { stack: "global", config: globalStackConfigValues(gCfg) },
   };
 }
 
@@ -100,7 +100,7 @@ beforeAll(async () => {
   eu = { name: "eu-west-1", primary: false, portBase: base + 20, geo: ["WEU", "EEU"], cidr: "10.1.0.0/16" };
   glbPort = base + 40;
   const bin = findPulumiBinDir();
-  runner = createAutomationRunner({ stateDir: path.join(stateDir, "service"), passphrase: "local-target-test", projectDir: projectDir(), ...(bin ? { pulumiBinDir: bin } : {}) });
+  runner = createAutomationRunner({ stateDir: path.join(stateDir, "service"), passphrase: "local-target-test", projectDir: projectDir(), program: stackProgram, plugins: ownPlugins(), ...(bin ? { pulumiBinDir: bin } : {}) });
 });
 
 afterAll(async () => {
@@ -193,6 +193,39 @@ describe("the local target with the real engine", () => {
     }
     const health = await request(euApp ?? 0, "GET", "/health");
     expect(health.body).toMatchObject({ region: "eu-west-1", primary: false, primaryRegion: "us-east-1", database: { ok: true, inRecovery: true }, redis: { ok: true } });
+  });
+
+  it("when a local region is up, then its exported state holds inputs and outputs of aragora-local resources: no serialized code, no checkout path, no plain password", () => {
+    const bin = findPulumiBinDir();
+    const exported = execFileSync(bin ? path.join(bin, "pulumi") : "pulumi", ["stack", "export", "--stack", eu.name], {
+      cwd: path.join(stateDir, "service", "workspaces", eu.name),
+      env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(stateDir, "service", "backend")}`, PULUMI_CONFIG_PASSPHRASE: "local-target-test", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_HOME: path.join(stateDir, "service", "pulumi-home") },
+      encoding: "utf8",
+    });
+    const state = JSON.parse(exported) as { deployment: { resources: { type: string; inputs?: Record<string, unknown> }[] } };
+    const types = state.deployment.resources.map((r) => r.type);
+    expect(types.filter((t) => t.startsWith("aragora-local:index:")).sort()).toEqual(
+      ["AppProcess", "AppProcess", "Dir", "Postgres", "Redis", "ReplicationSlot", "Secret", "Secret", "Secret", "Secret", "Secret", "Sentinel"].map((t) => `aragora-local:index:${t}`),
+    );
+    const provider = state.deployment.resources.find((r) => r.type === "pulumi:providers:aragora-local");
+    expect(provider?.inputs?.["version"]).toBe((JSON.parse(fs.readFileSync(path.join(projectDir(), "package.json"), "utf8")) as { version: string }).version);
+    expect(exported).not.toContain("__provider");
+    expect(exported).not.toContain("pulumi-nodejs");
+    // Pulumi records where in the program each resource was registered (sourcePosition,
+    // stackTrace), as URIs relative to the project root (the stack's workspace): debugging
+    // metadata of every Pulumi program, never read back. Nothing else names the checkout.
+    const positions: string[] = [];
+    const withoutPositions = JSON.stringify(state, (key, value: unknown) => {
+      if (key === "sourcePosition" && typeof value === "string") positions.push(value);
+      return key === "sourcePosition" || key === "stackTrace" ? undefined : value;
+    });
+    expect(positions.length).toBeGreaterThan(0);
+    expect(positions.filter((p) => !p.startsWith("project:///"))).toEqual([]);
+    expect(withoutPositions).not.toContain(projectDir());
+    const leaves = (v: unknown): string[] => (typeof v === "string" ? [v] : v !== null && typeof v === "object" ? Object.values(v).flatMap(leaves) : []);
+    const secrets = Object.values(outputs[eu.name] ?? {}).filter((o) => o.secret).flatMap((o) => leaves(o.value)).filter((v) => v.length >= 16);
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const secret of secrets) expect(exported).not.toContain(secret);
   });
 
   it("when requests carry a Cloudflare region code, then HAProxy steers them to that region, and to the primary once the region's apps are down", async () => {

@@ -7,19 +7,15 @@
  * (pid alive, not a zombie, port answering), and `up` restarts whatever died, on its existing data.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { LOCAL_PROVIDER_VERSION, type LocalType } from "./provider/types";
+import { LOCAL_PROVIDER_VERSION, LOCAL_SECRET_PROPERTIES, type LocalType } from "./provider/types";
 
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
-/** Options of every local resource: the provider's version (the project's), and its secret outputs. */
-function localOpts(opts: pulumi.CustomResourceOptions | undefined, secrets: string[] = []): pulumi.CustomResourceOptions {
-  return { version: LOCAL_PROVIDER_VERSION, ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secrets] };
-}
-
-/** A custom resource of the `aragora-local` provider. */
+/** A custom resource of the `aragora-local` provider, at the project's version, with its type's secret properties. */
 abstract class LocalResource extends pulumi.CustomResource {
-  constructor(type: LocalType, name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions | undefined, secrets: string[] = []) {
-    super(type, name, props, localOpts(opts, secrets));
+  constructor(type: LocalType, name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions | undefined) {
+    const secrets = [...(opts?.additionalSecretOutputs ?? []), ...LOCAL_SECRET_PROPERTIES[type]];
+    super(type, name, props, { version: LOCAL_PROVIDER_VERSION, ...opts, ...(secrets.length > 0 ? { additionalSecretOutputs: secrets } : {}) });
   }
 }
 
@@ -40,7 +36,7 @@ export class GeneratedSecret extends LocalResource {
   declare readonly value: pulumi.Output<string>;
   constructor(name: string, args: { bytes: pulumi.Input<number>; adopt?: pulumi.Input<string> } = { bytes: 24 }, opts?: pulumi.CustomResourceOptions) {
     const adopt = args.adopt !== undefined ? { adopt: pulumi.secret(args.adopt) } : {};
-    super("aragora-local:index:Secret", name, { bytes: args.bytes, ...adopt, value: undefined }, opts, ["value"]);
+    super("aragora-local:index:Secret", name, { bytes: args.bytes, ...adopt, value: undefined }, opts);
   }
 }
 
@@ -61,8 +57,6 @@ export interface PostgresServerArgs {
   slot?: pulumi.Input<string>;
 }
 
-const PG_SECRETS = ["superuserPassword", "replicatorPassword", "appPassword", "monitorPassword"];
-
 /** A PostgreSQL cluster: the primary (initdb) or a hot standby (pg_basebackup -R -S <slot>). */
 export class PostgresServer extends LocalResource {
   declare readonly port: pulumi.Output<number>;
@@ -72,7 +66,7 @@ export class PostgresServer extends LocalResource {
   declare readonly logFile: pulumi.Output<string>;
   declare readonly pidFile: pulumi.Output<string>;
   constructor(name: string, args: PostgresServerArgs, opts?: pulumi.CustomResourceOptions) {
-    super("aragora-local:index:Postgres", name, { ...args, running: undefined, pid: undefined, dataDir: undefined, logFile: undefined, pidFile: undefined }, opts, PG_SECRETS);
+    super("aragora-local:index:Postgres", name, { ...args, running: undefined, pid: undefined, dataDir: undefined, logFile: undefined, pidFile: undefined }, opts);
   }
 }
 
@@ -81,7 +75,7 @@ export class ReplicationSlot extends LocalResource {
   declare readonly slot: pulumi.Output<string>;
   declare readonly present: pulumi.Output<boolean>;
   constructor(name: string, args: In<{ primaryPort: number; slot: string; password: string }>, opts?: pulumi.CustomResourceOptions) {
-    super("aragora-local:index:ReplicationSlot", name, { ...args, present: undefined }, opts, ["password"]);
+    super("aragora-local:index:ReplicationSlot", name, { ...args, present: undefined }, opts);
   }
 }
 
@@ -103,7 +97,7 @@ export class RedisServer extends LocalResource {
   declare readonly pidFile: pulumi.Output<string>;
   declare readonly logFile: pulumi.Output<string>;
   constructor(name: string, args: RedisServerArgs, opts?: pulumi.CustomResourceOptions) {
-    super("aragora-local:index:Redis", name, { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined }, opts, ["password"]);
+    super("aragora-local:index:Redis", name, { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined }, opts);
   }
 }
 
@@ -127,7 +121,7 @@ export class Sentinel extends LocalResource {
   declare readonly pidFile: pulumi.Output<string>;
   declare readonly masterName: pulumi.Output<string>;
   constructor(name: string, args: SentinelArgs, opts?: pulumi.CustomResourceOptions) {
-    super("aragora-local:index:Sentinel", name, { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined, masterName: undefined }, opts, ["password"]);
+    super("aragora-local:index:Sentinel", name, { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined, masterName: undefined }, opts);
   }
 }
 
@@ -148,7 +142,7 @@ export class AppProcess extends LocalResource {
   declare readonly pidFile: pulumi.Output<string>;
   declare readonly logFile: pulumi.Output<string>;
   constructor(name: string, args: AppProcessArgs, opts?: pulumi.CustomResourceOptions) {
-    super("aragora-local:index:AppProcess", name, { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined }, opts, ["env"]);
+    super("aragora-local:index:AppProcess", name, { ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined }, opts);
   }
 }
 

@@ -1,15 +1,17 @@
 /**
- * The implementation side of the local target's dynamic providers, loaded by absolute path from
- * the provider process (see ../dynamic.ts). One provider per resource kind.
+ * The implementations of the local target's resources, one per resource kind, served by the
+ * `aragora-local` provider (../provider). Each has the shape of a Pulumi dynamic provider
+ * (check, diff, create, read, update, delete) over plain values.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { LocalKind } from "../provider/types";
 import { appProcess } from "./app";
 import { haproxy } from "./haproxy";
 import { generatedSecret, ownedDir } from "./misc";
 import { postgresServer, replicationSlot } from "./postgres";
 import { redisServer, sentinel } from "./redis";
 
-export const providers: Record<string, pulumi.dynamic.ResourceProvider> = {
+export const providers: Record<LocalKind, pulumi.dynamic.ResourceProvider> = {
   dir: ownedDir,
   secret: generatedSecret,
   postgres: postgresServer,

@@ -6,13 +6,14 @@
  *
  * Each resource type maps to one implementation in ../impl (check, diff, create, read, update,
  * delete). The engine sends secret values wrapped (this provider accepts secrets); the
- * implementations see plain values, and every top-level property that arrived secret goes back
- * secret, so a password stays encrypted in state whatever the implementation returns.
+ * implementations see plain values, and every top-level property that arrived secret, or that the
+ * type always keeps secret (LOCAL_SECRET_PROPERTIES), goes back secret, so a password stays
+ * encrypted in state whatever the implementation returns.
  */
 import type * as provider from "@pulumi/pulumi/provider";
 import type * as pulumi from "@pulumi/pulumi";
 import { providers } from "../impl";
-import { LOCAL_PACKAGE, LOCAL_PROVIDER_VERSION, LOCAL_TYPES, type LocalKind } from "./types";
+import { LOCAL_PACKAGE, LOCAL_PROVIDER_VERSION, LOCAL_SECRET_PROPERTIES, LOCAL_TYPES, type LocalType } from "./types";
 
 /** The engine's marker of a secret value in the provider protocol's JSON form. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -40,8 +41,8 @@ function containsSecret(v: unknown): boolean {
 }
 
 /** Top-level keys of `props` that hold a secret anywhere inside. */
-export function secretKeys(...props: (Props | undefined)[]): Set<string> {
-  const keys = new Set<string>();
+export function secretKeys(always: readonly string[], ...props: (Props | undefined)[]): Set<string> {
+  const keys = new Set<string>(always);
   for (const p of props) for (const [k, v] of Object.entries(p ?? {})) if (containsSecret(v)) keys.add(k);
   return keys;
 }
@@ -58,12 +59,17 @@ export function urnType(urn: string): string {
   return qualified.split("$").pop() ?? qualified;
 }
 
-function implFor(urn: string): pulumi.dynamic.ResourceProvider {
+interface Impl {
+  impl: pulumi.dynamic.ResourceProvider;
+  /** Keys to return secret, beyond those that arrived secret. */
+  secret: readonly string[];
+}
+
+function implFor(urn: string): Impl {
   const type = urnType(urn);
-  const kind = (LOCAL_TYPES as Record<string, LocalKind | undefined>)[type];
-  const impl = kind === undefined ? undefined : providers[kind];
-  if (impl === undefined) throw new Error(`${LOCAL_PACKAGE}: unknown resource type ${JSON.stringify(type)}`);
-  return impl;
+  if (!(type in LOCAL_TYPES)) throw new Error(`${LOCAL_PACKAGE}: unknown resource type ${JSON.stringify(type)}`);
+  const known = type as LocalType;
+  return { impl: providers[LOCAL_TYPES[known]], secret: LOCAL_SECRET_PROPERTIES[known] };
 }
 
 const plain = (p: unknown): Props => unwrapSecrets(p ?? {}) as Props;
@@ -72,38 +78,39 @@ export class LocalProvider implements provider.Provider {
   readonly version = LOCAL_PROVIDER_VERSION;
 
   async check(urn: string, olds: Props, news: Props): Promise<provider.CheckResult> {
-    const impl = implFor(urn);
+    const { impl, secret } = implFor(urn);
     if (!impl.check) return { inputs: news };
     const res = await impl.check(plain(olds), plain(news));
-    return { inputs: wrapSecrets(res.inputs as Props | undefined, secretKeys(news)) ?? news, ...(res.failures ? { failures: res.failures } : {}) };
+    return { inputs: wrapSecrets(res.inputs as Props | undefined, secretKeys(secret, news)) ?? news, ...(res.failures ? { failures: res.failures } : {}) };
   }
 
   async diff(id: string, urn: string, olds: Props, news: Props): Promise<provider.DiffResult> {
-    const impl = implFor(urn);
+    const { impl } = implFor(urn);
     return impl.diff ? impl.diff(id, plain(olds), plain(news)) : {};
   }
 
   async create(urn: string, inputs: Props): Promise<provider.CreateResult> {
-    const res = await implFor(urn).create(plain(inputs));
-    return { id: res.id, outs: wrapSecrets(res.outs as Props | undefined, secretKeys(inputs)) };
+    const { impl, secret } = implFor(urn);
+    const res = await impl.create(plain(inputs));
+    return { id: res.id, outs: wrapSecrets(res.outs as Props | undefined, secretKeys(secret, inputs)) };
   }
 
   async read(id: string, urn: string, props?: Props): Promise<provider.ReadResult> {
-    const impl = implFor(urn);
+    const { impl, secret } = implFor(urn);
     if (!impl.read || props === undefined) return { id, props };
     const res = await impl.read(id, plain(props));
-    return { id: res.id ?? id, props: wrapSecrets(res.props as Props | undefined, secretKeys(props)) };
+    return { id: res.id ?? id, props: wrapSecrets(res.props as Props | undefined, secretKeys(secret, props)) };
   }
 
   async update(id: string, urn: string, olds: Props, news: Props): Promise<provider.UpdateResult> {
-    const impl = implFor(urn);
+    const { impl, secret } = implFor(urn);
     if (!impl.update) return { outs: news };
     const res = await impl.update(id, plain(olds), plain(news));
-    return { outs: wrapSecrets(res.outs as Props | undefined, secretKeys(news, olds)) };
+    return { outs: wrapSecrets(res.outs as Props | undefined, secretKeys(secret, news, olds)) };
   }
 
   async delete(id: string, urn: string, props: Props): Promise<void> {
-    const impl = implFor(urn);
+    const { impl } = implFor(urn);
     if (impl.delete) await impl.delete(id, plain(props));
   }
 }

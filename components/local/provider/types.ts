@@ -24,3 +24,18 @@ export const LOCAL_TYPES = {
 
 export type LocalType = keyof typeof LOCAL_TYPES;
 export type LocalKind = (typeof LOCAL_TYPES)[LocalType];
+
+/**
+ * Properties that are always secret, by type: the provider returns them as secrets and the
+ * resource classes list them in `additionalSecretOutputs`, so state holds them encrypted.
+ */
+export const LOCAL_SECRET_PROPERTIES: Record<LocalType, readonly string[]> = {
+  "aragora-local:index:Dir": [],
+  "aragora-local:index:Secret": ["value"],
+  "aragora-local:index:Postgres": ["superuserPassword", "replicatorPassword", "appPassword", "monitorPassword"],
+  "aragora-local:index:ReplicationSlot": ["password"],
+  "aragora-local:index:Redis": ["password"],
+  "aragora-local:index:Sentinel": ["password"],
+  "aragora-local:index:AppProcess": ["env"],
+  "aragora-local:index:Haproxy": [],
+};

@@ -1,12 +1,15 @@
 /**
- * The dynamic-provider servers as processes: leased to one run at a time, pooled after a good run,
- * killed after a bad one, retired after maxRuns; a server that cannot start is a clear error.
+ * The `aragora-local` provider servers as processes: leased to one run at a time, pooled after a
+ * good run, killed after a bad one, retired after maxRuns; a server that cannot start is a clear error.
  */
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ProviderPool } from "../../../server/engine/providerPool";
 import { alive } from "../local/helpers";
+import { localProviderPlugin } from "../../../components/local/provider";
+
+const plugin = localProviderPlugin();
 
 jest.setTimeout(120_000);
 
@@ -29,8 +32,8 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-describe("the dynamic-provider server pool", () => {
-  const pool = new ProviderPool({ env: process.env, cwd: os.tmpdir(), maxRuns: 2 });
+describe("the provider server pool", () => {
+  const pool = new ProviderPool({ plugin, env: process.env, cwd: os.tmpdir(), maxRuns: 2 });
   afterAll(async () => { await pool.close(); });
 
   test("when a run ends well, then the next run gets the same server; after maxRuns runs, a new one", async () => {
@@ -63,7 +66,7 @@ describe("the dynamic-provider server pool", () => {
   });
 
   test("when a pool closes, then its servers, leased or idle, have exited by the time close() settles", async () => {
-    const own = new ProviderPool({ env: process.env, cwd: os.tmpdir() });
+    const own = new ProviderPool({ plugin, env: process.env, cwd: os.tmpdir() });
     const [idle, leased] = await Promise.all([own.lease(), own.lease()]);
     idle.release(true);
     await own.close();
@@ -71,8 +74,14 @@ describe("the dynamic-provider server pool", () => {
     expect(own.pids()).toEqual([]);
   });
 
+  test("when the server's module is missing, then the lease fails saying why", async () => {
+    const missing = new ProviderPool({ plugin: { name: "aragora-local", main: path.join(os.tmpdir(), "no-such-provider-main") }, env: process.env, cwd: os.tmpdir() });
+    await expect(missing.lease()).rejects.toThrow(/exited before it listened/);
+    await missing.close();
+  });
+
   test("when the server cannot start, then the lease fails saying why", async () => {
-    const broken = new ProviderPool({ env: process.env, cwd: path.join(os.tmpdir(), "no-such-dir-for-providers") });
+    const broken = new ProviderPool({ plugin, env: process.env, cwd: path.join(os.tmpdir(), "no-such-dir-for-providers") });
     await expect(broken.lease()).rejects.toThrow(/ENOENT|exited before it listened/);
     await broken.close();
   });

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { readGlobalStackConfig, readRegionStackConfig } from "./config";
 import { globalProgram } from "./global";
 import { regionProgram } from "./region";
-import { GLOBAL_STACK } from "./spec/regionSpec";
+import { GLOBAL_STACK } from "../domain/spec/regionSpec";
 
 async function main(): Promise<Record<string, unknown> | undefined> {
   const stack = pulumi.getStack();

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
-import type { FleetState } from "../../stacks/fleet/plan";
+import type { FleetState } from "../../domain/fleet/plan";
 import { createFleetDomain } from "../fleetDomain";
 import { createAutomationRunner, type AutomationRunnerOptions } from "./automationRunner";
 import type { EngineEvent, StepAction } from "./stackRunner";

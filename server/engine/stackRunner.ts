@@ -4,7 +4,7 @@
  * Automation API, and it turns SDK errors into the domain errors below.
  */
 import type { PulumiFn } from "@pulumi/pulumi/automation";
-import type { FleetState } from "../../stacks/fleet/plan";
+import type { FleetState } from "../../domain/fleet/plan";
 
 export const STEP_ACTIONS = ["up", "preview", "refresh", "destroy"] as const;
 export type StepAction = (typeof STEP_ACTIONS)[number];

@@ -13,7 +13,7 @@ import { Client } from "pg";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import type { StackOutputs } from "../../../server/engine/stackRunner";
-import { globalStackConfigValues, regionStackConfigValues } from "../../../stacks/configEncoding";
+import { globalStackConfigValues, regionStackConfigValues } from "../../../domain/stackConfigEncoding";
 import { localRegionProgram } from "../../../stacks/targets/localRegion";
 import { localGlobalProgram } from "../../../stacks/targets/localGlobal";
 import { redisCommands, parseInfo } from "../../../components/local/impl/resp";

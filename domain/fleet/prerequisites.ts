@@ -7,8 +7,8 @@
  * - an aws region also reads the older regions' stacks (VPC peering: the younger region owns each
  *   link). Local regions have no peering, so two local replicas can be added side by side.
  */
-import { GLOBAL_STACK } from "../../stacks/spec/regionSpec";
-import { FLEET_PSEUDO_STACK, type FleetState } from "../domain";
+import { GLOBAL_STACK } from "../spec/regionSpec";
+import { FLEET_PSEUDO_STACK, type FleetState } from "./plan";
 
 export function prerequisiteStacks(stack: string, state: FleetState): string[] {
   if (stack === GLOBAL_STACK) return state.specs.map((s) => s.name);

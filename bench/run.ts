@@ -23,8 +23,8 @@ import { createAutomationRunner } from "../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../server/engine/toolchain";
 import { regionProgram } from "../stacks/region";
 import { globalProgram } from "../stacks/global";
-import { regionStackConfigValues } from "../stacks/configEncoding";
-import { globalStackConfig, regionStackConfig } from "../stacks/spec/stackConfig";
+import { regionStackConfigValues } from "../domain/stackConfigEncoding";
+import { globalStackConfig, regionStackConfig } from "../domain/spec/stackConfig";
 
 const ROOT = projectDir();
 const TOKEN = "bench-admin-" + Math.random().toString(36).slice(2);

@@ -17,7 +17,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { CONFIG_NAMESPACE } from "../stacks/configEncoding";
+import { CONFIG_NAMESPACE } from "../domain/stackConfigEncoding";
 import {
   StackBusyError,
   StepCancelledError,
@@ -33,8 +33,8 @@ import {
 import { findPulumiBinDir, projectDir } from "../server/engine/toolchain";
 import { globalProgram } from "../stacks/global";
 import { regionProgram } from "../stacks/region";
-import { GLOBAL_STACK, regionName } from "../stacks/spec/regionSpec";
-import { globalStackConfig, regionStackConfig } from "../stacks/spec/stackConfig";
+import { GLOBAL_STACK, regionName } from "../domain/spec/regionSpec";
+import { globalStackConfig, regionStackConfig } from "../domain/spec/stackConfig";
 
 export const MANUAL_COMMANDS = ["preview", "up", "refresh", "destroy"] as const;
 export type ManualCommand = (typeof MANUAL_COMMANDS)[number];

@@ -7,7 +7,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { PROVIDERS, type Provider } from "../stacks/spec/regionSpec";
+import { PROVIDERS, type Provider } from "../domain/spec/regionSpec";
 import { allowedCpus, CPU_LIST_PATTERN, formatCpuList, parseCpuList } from "./cpuList";
 
 export interface ServiceConfig {

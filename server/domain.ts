@@ -1,16 +1,16 @@
 /**
  * The domain as the service needs it: spec resolution, planning and stack programs, behind one
- * small interface. The concrete implementation (fleetDomain.ts) binds stacks/spec, stacks/fleet and
+ * small interface. The concrete implementation (fleetDomain.ts) binds domain/spec, domain/fleet and
  * the program factories; unit tests may pass a fake.
  */
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import type { StackConfig } from "./engine/stackRunner";
-import type { Provider, RegionSpec } from "../stacks/spec/regionSpec";
-import type { FleetSettings } from "../stacks/spec/fleetSettings";
-import type { FieldIssue, ResolveOptions, ResolveResult } from "../stacks/spec/validateRegion";
-import type { ChangeRequest, FleetState, Plan, PlannedAction, PlannedStep } from "../stacks/fleet/plan";
+import type { Provider, RegionSpec } from "../domain/spec/regionSpec";
+import type { FleetSettings } from "../domain/spec/fleetSettings";
+import type { FieldIssue, ResolveOptions, ResolveResult } from "../domain/spec/validateRegion";
+import type { ChangeRequest, FleetState, Plan, PlannedAction, PlannedStep } from "../domain/fleet/plan";
 
-export { PlanError, FLEET_PSEUDO_STACK } from "../stacks/fleet/plan";
+export { PlanError, FLEET_PSEUDO_STACK } from "../domain/fleet/plan";
 export type { RegionSpec, Provider, FleetSettings, FieldIssue, ResolveOptions, ResolveResult, ChangeRequest, FleetState, Plan, PlannedStep };
 export type PlanAction = PlannedAction;
 

@@ -2,13 +2,13 @@
  * The concrete FleetDomain: the spec resolver, the planner and the program factories of stacks/.
  * Built in main.ts (and in the offline-plan child process).
  */
-import { globalStackConfigValues, regionStackConfigValues } from "../stacks/configEncoding";
-import { planOperation, stackInputs } from "../stacks/fleet/plan";
+import { globalStackConfigValues, regionStackConfigValues } from "../domain/stackConfigEncoding";
+import { planOperation, stackInputs } from "../domain/fleet/plan";
 import { globalProgram } from "../stacks/global";
 import { regionProgram } from "../stacks/region";
-import { GLOBAL_STACK } from "../stacks/spec/regionSpec";
-import type { GlobalStackConfig, RegionStackConfig } from "../stacks/spec/stackConfig";
-import { regionSpecJsonSchema, resolveRegionSpec } from "../stacks/spec/validateRegion";
+import { GLOBAL_STACK } from "../domain/spec/regionSpec";
+import type { GlobalStackConfig, RegionStackConfig } from "../domain/spec/stackConfig";
+import { regionSpecJsonSchema, resolveRegionSpec } from "../domain/spec/validateRegion";
 import type { FleetDomain } from "./domain";
 
 export function createFleetDomain(): FleetDomain {

@@ -13,7 +13,7 @@
  * loop ran since the previous scrape, which is how long a request could have waited for it.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { RegionRecord } from "./model";
+import type { RegionRecord } from "../domain/model";
 import type { StoreMetrics } from "./store/store";
 
 export interface LagProbe {

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { fleetSettings } from "../stacks/spec/fleetSettings";
+import { fleetSettings } from "../domain/spec/fleetSettings";
 import { createApp, createHttpServer } from "./app";
 import { ensureBootstrapToken, parseTokens, type TokenEntry } from "./auth/tokens";
 import { prepareStateDir, type ServiceConfig } from "./config";

@@ -1,10 +1,10 @@
 /**
  * Reads a stack's config back inside a running program (inline or `pulumi up` by hand): the values
- * stacks/configEncoding.ts wrote, validated by the same schemas the service used.
+ * domain/stackConfigEncoding.ts wrote, validated by the same schemas the service used.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE } from "./configEncoding";
-import { globalStackConfig, regionStackConfig, type GlobalStackConfig, type RegionStackConfig } from "./spec/stackConfig";
+import { CONFIG_NAMESPACE } from "../domain/stackConfigEncoding";
+import { globalStackConfig, regionStackConfig, type GlobalStackConfig, type RegionStackConfig } from "../domain/spec/stackConfig";
 
 /** Reads and validates a region stack's config inside a running program. */
 export function readRegionStackConfig(): RegionStackConfig {

@@ -3,8 +3,8 @@
  * decides). Each target's module is loaded only when it runs.
  */
 import type { PulumiFn } from "@pulumi/pulumi/automation";
-import type { Provider } from "./spec/regionSpec";
-import type { GlobalStackConfig } from "./spec/stackConfig";
+import type { Provider } from "../domain/spec/regionSpec";
+import type { GlobalStackConfig } from "../domain/spec/stackConfig";
 
 /** The fleet's target: the primary member's provider. Throws when the fleet mixes targets. */
 export function fleetProvider(config: GlobalStackConfig): Provider {

@@ -10,7 +10,7 @@ import { localProviderPlugin } from "../components/local/provider";
 import { readGlobalStackConfig, readRegionStackConfig } from "./config";
 import { globalProgram } from "./global";
 import { regionProgram } from "./region";
-import { GLOBAL_STACK } from "./spec/regionSpec";
+import { GLOBAL_STACK } from "../domain/spec/regionSpec";
 
 export async function stackProgram(): Promise<Record<string, unknown> | undefined> {
   const stack = pulumi.getStack();

@@ -3,8 +3,8 @@
  * that target runs, so a local region never loads the cloud SDKs.
  */
 import type { PulumiFn } from "@pulumi/pulumi/automation";
-import type { Provider } from "./spec/regionSpec";
-import type { RegionStackConfig } from "./spec/stackConfig";
+import type { Provider } from "../domain/spec/regionSpec";
+import type { RegionStackConfig } from "../domain/spec/stackConfig";
 
 /** The target of a region: its spec's provider, else its fleet member's. */
 export function regionProvider(config: RegionStackConfig): Provider {

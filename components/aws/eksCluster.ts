@@ -7,7 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { RegionSpec } from "../../stacks/spec/regionSpec";
+import type { RegionSpec } from "../../domain/spec/regionSpec";
 import { buildKubeconfig } from "./kubeconfig";
 
 export const CLUSTER_POLICIES = [aws.iam.ManagedPolicy.AmazonEKSClusterPolicy] as const;

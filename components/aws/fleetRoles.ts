@@ -7,7 +7,7 @@
  *   GlobalReplicationGroup. Home does not move on failover (the primary does), so a failover
  *   never replaces the global datastore or rotates credentials.
  */
-import type { FleetView } from "../../stacks/spec/stackConfig";
+import type { FleetView } from "../../domain/spec/stackConfig";
 
 export function homeRegion(fleet: FleetView): string {
   const oldest = [...fleet.regions].sort((a, b) => a.order - b.order)[0];

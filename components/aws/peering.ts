@@ -8,7 +8,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { linkIngressRules, linkRoutes, type PeeringLink } from "../../stacks/fleet/topology";
+import { linkIngressRules, linkRoutes, type PeeringLink } from "../../domain/fleet/topology";
 
 /** One side of a link: a VPC and the resources in it that the link touches. */
 export interface PeeringSide {

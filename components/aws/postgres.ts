@@ -14,7 +14,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { RegionSpec } from "../../stacks/spec/regionSpec";
+import type { RegionSpec } from "../../domain/spec/regionSpec";
 import { parameterGroupFamily, postgresParameters } from "./postgresParameters";
 
 export const POSTGRES_PORT = 5432;

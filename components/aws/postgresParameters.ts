@@ -6,7 +6,7 @@
  * `logical`). Every region gets the same group, so a promoted replica already runs the primary's
  * settings.
  */
-import type { RegionSpec } from "../../stacks/spec/regionSpec";
+import type { RegionSpec } from "../../domain/spec/regionSpec";
 
 export interface DbParameter {
   name: string;

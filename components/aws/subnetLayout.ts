@@ -6,7 +6,7 @@
  * 6 and 7 cut into eight pieces, pieces 0..azCount-1. For a /16: private /19s, public /21s.
  * AWS subnets are /16../28, so the VPC must be /23 or larger.
  */
-import { formatCidr, mustParseCidr } from "../../stacks/spec/cidr";
+import { formatCidr, mustParseCidr } from "../../domain/spec/cidr";
 
 /** AWS's smallest subnet. */
 export const MAX_SUBNET_PREFIX = 28;

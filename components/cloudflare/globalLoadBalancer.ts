@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as cloudflare from "@pulumi/cloudflare";
-import type { GeoCode } from "../../stacks/spec/regionSpec";
+import type { GeoCode } from "../../domain/spec/regionSpec";
 import { planGlobalLoadBalancer, type GlobalLoadBalancerPlan } from "./globalLoadBalancerPlan";
 
 export interface GlobalLoadBalancerRegion {

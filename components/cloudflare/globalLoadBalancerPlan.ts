@@ -3,7 +3,7 @@
  * Cloudflare region code, the order of the default pools and the fallback. The component only
  * loops over this plan and swaps region names for pool ids.
  */
-import { GEO_CODES, type GeoCode } from "../../stacks/spec/regionSpec";
+import { GEO_CODES, type GeoCode } from "../../domain/spec/regionSpec";
 
 /** Characters Cloudflare accepts in a pool name. */
 const POOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;

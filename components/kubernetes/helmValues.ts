@@ -3,9 +3,9 @@
  * the fleet, so a failover (a new `fleet.primary`) changes exactly the env contract.
  * Connection strings are not values: the chart reads them from the Secret named here.
  */
-import { appEnv, type AppEnv } from "../../stacks/fleet/topology";
-import type { RegionSpecParsed } from "../../stacks/spec/regionSpec";
-import type { FleetView } from "../../stacks/spec/stackConfig";
+import { appEnv, type AppEnv } from "../../domain/fleet/topology";
+import type { RegionSpecParsed } from "../../domain/spec/regionSpec";
+import type { FleetView } from "../../domain/spec/stackConfig";
 
 /** Chart directory, relative to the Pulumi project directory (an absolute path would diff between machines). */
 export const CHART_PATH = "charts/aragora";

@@ -13,7 +13,7 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { LocalPorts } from "../../stacks/fleet/topology";
+import type { LocalPorts } from "../../domain/fleet/topology";
 import { assertPgIdentifier, assertRegionName, assertSafePath } from "./names";
 import { PG_APP_USER, postgresUrl } from "./render/postgres";
 import { redisUrl } from "./render/redis";

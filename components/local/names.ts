@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 
-/** Same rule as the region spec (stacks/spec/regionSpec.ts REGION_NAME_PATTERN), repeated so the provider side has no spec import. */
+/** Same rule as the region spec (domain/spec/regionSpec.ts REGION_NAME_PATTERN), repeated so the provider side has no spec import. */
 const REGION = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,30}[a-z0-9]$/;
 /** PostgreSQL slot / role / database identifiers we create: lowercase, digits, underscore. */
 const PG_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -1,9 +1,9 @@
 /**
  * `GET /openapi.json`, generated from the same zod schemas the routes validate with (schemas.ts)
- * and the region spec schema of stacks/spec.
+ * and the region spec schema of domain/spec.
  */
 import { z } from "zod";
-import { regionSpec } from "../../stacks/spec/regionSpec";
+import { regionSpec } from "../../domain/spec/regionSpec";
 import { registry } from "./schemas";
 
 type Json = Record<string, unknown>;

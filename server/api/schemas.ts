@@ -3,8 +3,8 @@
  * schemas. Routes validate with them; openapi.ts generates `GET /openapi.json` from the same ones.
  */
 import { z } from "zod";
-import { REGION_NAME_PATTERN, regionSpec } from "../../stacks/spec/regionSpec";
-import { OPERATION_KINDS, OPERATION_STATUSES, REGION_STATUSES, STEP_STATUSES } from "../model";
+import { REGION_NAME_PATTERN, regionSpec } from "../../domain/spec/regionSpec";
+import { OPERATION_KINDS, OPERATION_STATUSES, REGION_STATUSES, STEP_STATUSES } from "../../domain/model";
 import { PLAN_ACTION_LIST } from "./planActions";
 
 export const registry = z.registry<{ id: string; description?: string }>();

@@ -5,7 +5,7 @@
  */
 import type { Request, Response } from "express";
 import type { BusMessage, EventBus } from "../orchestrator/eventBus";
-import type { EventRecord, OperationSummaryRecord } from "../model";
+import type { EventRecord, OperationSummaryRecord } from "../../domain/model";
 import type { Store } from "../store/store";
 import { toEventView } from "./views";
 

@@ -1,6 +1,6 @@
 /** Records → response bodies (see schemas.ts). Nothing here carries secrets: outputs are stored masked. */
 import type { z } from "zod";
-import type { EventRecord, OperationSummaryRecord, StepRecord, AuditRecord } from "../model";
+import type { EventRecord, OperationSummaryRecord, StepRecord, AuditRecord } from "../../domain/model";
 import type { RegionState } from "../store/store";
 import type { auditView, eventView, operationSummary, operationView, regionView, stepView } from "./schemas";
 

@@ -14,7 +14,7 @@
  */
 import type { FleetState } from "../domain";
 import type { LagProbe } from "../metrics";
-import type { RegionRecord } from "../model";
+import type { RegionRecord } from "../../domain/model";
 import type { ActionContext, ActionHandlers } from "../orchestrator/actions";
 import { EndpointCache, type OutputsSource } from "./endpoints";
 import type { FailoverAssessment } from "./failoverCheck";

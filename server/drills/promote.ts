@@ -18,7 +18,7 @@
  */
 import { defaultPromote, type ActionContext, type ActionHandler } from "../orchestrator/actions";
 import type { FleetState } from "../domain";
-import { replicationSlotName } from "../../stacks/fleet/topology";
+import { replicationSlotName } from "../../domain/fleet/topology";
 import type { EndpointCache, LocalEndpoint } from "./endpoints";
 import { assessFailover, refusalMessage, type PgPosition } from "./failoverCheck";
 import { lsnDiff } from "./lsn";

@@ -7,7 +7,7 @@
  * replication and the region's Sentinel. Everything is best effort and bounded: an unreachable
  * server is reported as such, never as an error of the request.
  */
-import type { RegionRecord } from "../model";
+import type { RegionRecord } from "../../domain/model";
 import type { LagProbe } from "../metrics";
 import type { EndpointCache, LocalEndpoint } from "./endpoints";
 import { errorText, replicasOf, standbyState, type ReplicaLag, type StandbyState } from "./pgProbe";

@@ -14,7 +14,7 @@
  */
 import type { EngineEvent, StackRunner, StepResult } from "../engine/stackRunner";
 import type { FleetState, PlanAction, StackProgram } from "../domain";
-import type { OperationRecord, StepRecord } from "../model";
+import type { OperationRecord, StepRecord } from "../../domain/model";
 
 export interface ActionContext {
   operation: OperationRecord;

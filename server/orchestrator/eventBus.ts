@@ -3,7 +3,7 @@
  * id there), then published; a client that connects late reads the store, then follows the bus.
  */
 import { EventEmitter } from "node:events";
-import type { EventRecord } from "../model";
+import type { EventRecord } from "../../domain/model";
 
 export type BusMessage = { type: "event"; event: EventRecord } | { type: "end"; status: string };
 

@@ -5,7 +5,7 @@
  */
 import { PlanError, type ChangeRequest, type FieldIssue, type FleetDomain, type FleetSettings, type FleetState, type Plan, type Provider, type RegionSpec } from "../domain";
 import { ConflictError, InputError, NotFoundError } from "../errors";
-import type { OperationKind, OperationRecord, RegionRecord, StepRecord } from "../model";
+import type { OperationKind, OperationRecord, RegionRecord, StepRecord } from "../../domain/model";
 import type { RegionWrites, Store } from "../store/store";
 import { subjectStatus, type Orchestrator } from "./orchestrator";
 

@@ -25,11 +25,11 @@ import {
   type OperationStatus,
   type RegionStatus,
   type StepRecord,
-} from "../model";
+} from "../../domain/model";
 import type { RegionWrites, Store } from "../store/store";
 import { stateForStep, type ActionHandlers } from "./actions";
 import type { EventBus } from "./eventBus";
-import { prerequisiteStacks } from "./prerequisites";
+import { prerequisiteStacks } from "../../domain/fleet/prerequisites";
 
 export interface OrchestratorOptions {
   store: Store;

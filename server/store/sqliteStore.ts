@@ -19,7 +19,7 @@ import type {
   StackRecord,
   StepRecord,
   StepStatus,
-} from "../model";
+} from "../../domain/model";
 import { MIGRATIONS } from "./migrations";
 import type {
   InterruptedWork,

@@ -20,7 +20,7 @@ import type {
   StackRecord,
   StepRecord,
   StepStatus,
-} from "../model";
+} from "../../domain/model";
 import type { RegionSpec } from "../domain";
 
 /** Region rows an accepted operation writes, in the same transaction as the operation. */

@@ -12,9 +12,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
-import type { FleetView, GlobalStackConfig } from "../spec/stackConfig";
-import type { GeoCode } from "../spec/regionSpec";
-import { fallbackRegion, glbRegionPools } from "../fleet/topology";
+import type { FleetView, GlobalStackConfig } from "../../domain/spec/stackConfig";
+import type { GeoCode } from "../../domain/spec/regionSpec";
+import { fallbackRegion, glbRegionPools } from "../../domain/fleet/topology";
 import { AWS_REGION_OUTPUT_KEYS } from "./awsRegionOutputs";
 import { GlobalLoadBalancer } from "../../components/cloudflare/globalLoadBalancer";
 import { LatencyRecords } from "../../components/aws/latencyRecords";

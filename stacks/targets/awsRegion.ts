@@ -26,9 +26,9 @@ import { AragoraApp } from "../../components/kubernetes/aragoraApp";
 import { aragoraHelmValues } from "../../components/kubernetes/helmValues";
 import { RegionMonitoring } from "../../components/kubernetes/monitoring";
 import { GeneratedSecret } from "../../components/secrets/generatedSecret";
-import { linksOwnedBy } from "../fleet/topology";
-import { isAwsRegion } from "../spec/awsRegions";
-import type { RegionStackConfig } from "../spec/stackConfig";
+import { linksOwnedBy } from "../../domain/fleet/topology";
+import { isAwsRegion } from "../../domain/spec/awsRegions";
+import type { RegionStackConfig } from "../../domain/spec/stackConfig";
 import { AWS_REGION_OUTPUT_KEYS as K, type AwsRegionStackOutputs } from "./awsRegionOutputs";
 
 /** Fleet-wide RDS master user (replicas inherit it). */

@@ -12,9 +12,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
-import type { GlobalStackConfig } from "../spec/stackConfig";
-import { GEO_CODES } from "../spec/regionSpec";
-import { fallbackRegion, glbRegionPools } from "../fleet/topology";
+import type { GlobalStackConfig } from "../../domain/spec/stackConfig";
+import { GEO_CODES } from "../../domain/spec/regionSpec";
+import { fallbackRegion, glbRegionPools } from "../../domain/fleet/topology";
 import { LocalGlobalLoadBalancer } from "../../components/local/localGlb";
 import { LOCAL_REGION_OUTPUT_KEYS, requireLocalRoot } from "./localRegion";
 

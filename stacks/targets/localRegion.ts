@@ -25,8 +25,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import * as path from "node:path";
-import type { RegionStackConfig } from "../spec/stackConfig";
-import { appEnv, localPorts, replicationSlotName } from "../fleet/topology";
+import type { RegionStackConfig } from "../../domain/spec/stackConfig";
+import { appEnv, localPorts, replicationSlotName } from "../../domain/fleet/topology";
 import { LocalRegion, type LocalCredentials } from "../../components/local/localRegion";
 import { PG_APP_USER, PG_DATABASE, PG_HOST, PG_MONITOR, PG_REPLICATOR, PG_SUPERUSER } from "../../components/local/render/postgres";
 import { REDIS_HOST, SENTINEL_MASTER_NAME } from "../../components/local/render/redis";

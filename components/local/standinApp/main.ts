@@ -3,7 +3,7 @@
  * so a local region runs real processes that honour the app's environment contract, and so the
  * drills and tests can prove routing and replication end to end.
  *
- * Environment (the runbook's contract, see stacks/fleet/topology.ts appEnv):
+ * Environment (the runbook's contract, see domain/fleet/topology.ts appEnv):
  *   ARAGORA_REGION, ARAGORA_PRIMARY_REGION ("true"/"false"), ARAGORA_PRIMARY_REGION_NAME,
  *   ARAGORA_PEER_REGIONS, DATABASE_URL (local: the replica in replica regions),
  *   DATABASE_URL_PRIMARY (writes), REDIS_URL (local Redis); PORT, HOST.

@@ -13,8 +13,8 @@ import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { createFleetDomain } from "../../../server/fleetDomain";
 import { createLogger } from "../../../server/logger";
 import { startService, type RunningService } from "../../../server/service";
-import { fleetSettings } from "../../../stacks/spec/fleetSettings";
-import type { RegionSpec } from "../../../stacks/spec/regionSpec";
+import { fleetSettings } from "../../../domain/spec/fleetSettings";
+import type { RegionSpec } from "../../../domain/spec/regionSpec";
 import { alive } from "../local/helpers";
 
 export const ADMIN_TOKEN = "drill-admin-0123456789abcdef";

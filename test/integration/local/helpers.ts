@@ -3,9 +3,9 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
-import { regionStackConfig, globalStackConfig, type GlobalStackConfig, type RegionStackConfig } from "../../../stacks/spec/stackConfig";
-import { fleetSettings } from "../../../stacks/spec/fleetSettings";
-import type { GeoCode } from "../../../stacks/spec/regionSpec";
+import { regionStackConfig, globalStackConfig, type GlobalStackConfig, type RegionStackConfig } from "../../../domain/spec/stackConfig";
+import { fleetSettings } from "../../../domain/spec/fleetSettings";
+import type { GeoCode } from "../../../domain/spec/regionSpec";
 
 export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -14,7 +14,7 @@ import { Client } from "pg";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import type { StackOutputs } from "../../../server/engine/stackRunner";
-import { globalStackConfigValues, regionStackConfigValues } from "../../../stacks/configEncoding";
+import { globalStackConfigValues, regionStackConfigValues } from "../../../domain/stackConfigEncoding";
 import { ownPlugins, stackProgram } from "../../../stacks/program";
 import { redisCommands, parseInfo } from "../../../components/local/impl/resp";
 import {

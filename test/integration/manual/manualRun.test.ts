@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { loadConfig, prepareStateDir } from "../../../server/config";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
-import { globalStackConfigValues, regionStackConfigValues } from "../../../stacks/configEncoding";
+import { globalStackConfigValues, regionStackConfigValues } from "../../../domain/stackConfigEncoding";
 import { formatOutputs, parseArgs, urnParts } from "../../../scripts/manualRun";
 import { parse as parseYaml } from "yaml";
 import { fleetOf, freePortBlock, globalConfig, killAll, portOpen, processesMentioning, regionConfig, type LocalRegionDef } from "../local/helpers";

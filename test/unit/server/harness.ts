@@ -24,7 +24,7 @@ import { FleetService } from "../../../server/orchestrator/fleetService";
 import { Orchestrator } from "../../../server/orchestrator/orchestrator";
 import type { OfflinePlanner } from "../../../server/plan/offlinePlanner";
 import { SqliteStore } from "../../../server/store/sqliteStore";
-import { fleetSettings } from "../../../stacks/spec/fleetSettings";
+import { fleetSettings } from "../../../domain/spec/fleetSettings";
 
 export const TOKENS = {
   viewer: "viewer-secret-0123456789",

@@ -3,10 +3,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { SqliteStore } from "../../../server/store/sqliteStore";
 import { MIGRATIONS } from "../../../server/store/migrations";
-import type { OperationRecord, StepRecord } from "../../../server/model";
-import type { RegionSpec } from "../../../stacks/spec/regionSpec";
-import { fleetSettings } from "../../../stacks/spec/fleetSettings";
-import { localTwo } from "../spec/fixtures";
+import type { OperationRecord, StepRecord } from "../../../domain/model";
+import type { RegionSpec } from "../../../domain/spec/regionSpec";
+import { fleetSettings } from "../../../domain/spec/fleetSettings";
+import { localTwo } from "../domain/spec/fixtures";
 
 const state = { specs: [], settings: fleetSettings.parse({}) };
 function op(id: string, stacks: string[], subjects: string[] = []): Omit<OperationRecord, "seq"> {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { fleetView, type FleetView, type GlobalStackConfig } from "../../../stacks/spec/stackConfig";
-import type { GeoCode } from "../../../stacks/spec/regionSpec";
+import { fleetView, type FleetView, type GlobalStackConfig } from "../../../domain/spec/stackConfig";
+import type { GeoCode } from "../../../domain/spec/regionSpec";
 
 interface Registration {
   type: string;

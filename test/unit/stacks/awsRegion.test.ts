@@ -1,5 +1,5 @@
 import { countByType, EXAMPLE_REGIONS, fleetOf, configOf, MockWorld, resolveOutputs, type Registration } from "../components/aws/mockWorld";
-import type { RegionStackConfig } from "../../../stacks/spec/stackConfig";
+import type { RegionStackConfig } from "../../../domain/spec/stackConfig";
 
 const world = new MockWorld();
 world.install();

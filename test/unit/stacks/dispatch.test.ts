@@ -6,7 +6,7 @@
  * tested on its own.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { RegionStackConfig, GlobalStackConfig } from "../../../stacks/spec/stackConfig";
+import type { RegionStackConfig, GlobalStackConfig } from "../../../domain/spec/stackConfig";
 
 const mockCalls: { target: string; config: unknown }[] = [];
 const mockLoaded = new Set<string>();

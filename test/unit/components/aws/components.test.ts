@@ -1,6 +1,6 @@
 import { MockWorld, valueOf, type Registration } from "./mockWorld";
 import type * as pulumi from "@pulumi/pulumi";
-import { regionSpec } from "../../../../stacks/spec/regionSpec";
+import { regionSpec } from "../../../../domain/spec/regionSpec";
 
 const world = new MockWorld();
 world.install();

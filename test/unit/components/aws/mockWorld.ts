@@ -5,9 +5,9 @@
  * importing any module under test.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { fleetSettings } from "../../../../stacks/spec/fleetSettings";
-import { regionStackConfig, type FleetView, type RegionStackConfig } from "../../../../stacks/spec/stackConfig";
-import type { RegionSpecInput } from "../../../../stacks/spec/regionSpec";
+import { fleetSettings } from "../../../../domain/spec/fleetSettings";
+import { regionStackConfig, type FleetView, type RegionStackConfig } from "../../../../domain/spec/stackConfig";
+import type { RegionSpecInput } from "../../../../domain/spec/regionSpec";
 
 export interface Registration {
   stack: string;

@@ -3,8 +3,8 @@ import { subnetLayout } from "../../../../components/aws/subnetLayout";
 import { parameterGroupFamily, pgSizeToMb, postgresParameters } from "../../../../components/aws/postgresParameters";
 import { homeRegion, regionRole, stackReferenceName } from "../../../../components/aws/fleetRoles";
 import { buildKubeconfig } from "../../../../components/aws/kubeconfig";
-import { cidrsOverlap, formatCidr, mustParseCidr, type Cidr } from "../../../../stacks/spec/cidr";
-import { postgresSpec } from "../../../../stacks/spec/regionSpec";
+import { cidrsOverlap, formatCidr, mustParseCidr, type Cidr } from "../../../../domain/spec/cidr";
+import { postgresSpec } from "../../../../domain/spec/regionSpec";
 import { fleetOf } from "./mockWorld";
 
 /** Parses any IPv4 CIDR (subnets are smaller than the /24 region-network limit of mustParseCidr). */

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { planGlobalLoadBalancer, type GlobalLoadBalancerPlanInput } from "../../../../components/cloudflare/globalLoadBalancerPlan";
-import { GEO_CODES, type GeoCode } from "../../../../stacks/spec/regionSpec";
+import { GEO_CODES, type GeoCode } from "../../../../domain/spec/regionSpec";
 
 const runbook: GlobalLoadBalancerPlanInput = {
   regions: ["us-east-1", "eu-west-1", "ap-south-1"],

@@ -1,4 +1,4 @@
-import { resolveRegionSpec, regionSpec, type RegionSpec } from "../../../stacks/spec";
+import { resolveRegionSpec, regionSpec, type RegionSpec } from "../../../../domain/spec";
 import { awsThree, fleetOf, localTwo } from "./fixtures";
 
 function ok(input: unknown, fleet: RegionSpec[], mode: "create" | "update" = "create", provider: "aws" | "local" = "local"): RegionSpec {

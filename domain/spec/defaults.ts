@@ -1,6 +1,6 @@
 /**
- * Fleet-level defaults the spec resolver and the topology share. Kept here (not in stacks/fleet)
- * so the spec module never depends on the fleet module; `stacks/fleet/topology.ts` re-exports them.
+ * Fleet-level defaults the spec resolver and the topology share. Kept here (not in domain/fleet)
+ * so the spec module never depends on the fleet module; `domain/fleet/topology.ts` re-exports them.
  */
 import type { GeoCode } from "./regionSpec";
 

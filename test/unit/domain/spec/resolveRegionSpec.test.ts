@@ -1,4 +1,4 @@
-import { resolveRegionSpec, type FieldIssue, type RegionSpec, type ResolveOptions } from "../../../stacks/spec";
+import { resolveRegionSpec, type FieldIssue, type RegionSpec, type ResolveOptions } from "../../../../domain/spec";
 import { fleetOf, localTwo } from "./fixtures";
 
 const LOCAL: ResolveOptions = { defaultProvider: "local" };

@@ -1,4 +1,4 @@
-import { fleetSettings, fleetSettingsJsonSchema, regionSpecJsonSchema, buildFleetView, fleetView, regionStackConfig } from "../../../stacks/spec";
+import { fleetSettings, fleetSettingsJsonSchema, regionSpecJsonSchema, buildFleetView, fleetView, regionStackConfig } from "../../../../domain/spec";
 import { localTwo } from "./fixtures";
 
 describe("JSON Schema for OpenAPI", () => {

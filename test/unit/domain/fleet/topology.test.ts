@@ -1,8 +1,8 @@
-import { fleetSettings, buildFleetView, type FleetView } from "../../../stacks/spec";
+import { fleetSettings, buildFleetView, type FleetView } from "../../../../domain/spec";
 import {
   DEFAULT_GEO, LOCAL_PORT_BLOCK, appEnv, fallbackRegion, fleetStacks, glbRegionPools, linkIngressRules, linkRoutes, linksOwnedBy,
   localPorts, peeringLinks, replicationSlotName,
-} from "../../../stacks/fleet";
+} from "../../../../domain/fleet";
 import { fleetOf } from "../spec/fixtures";
 
 const three = (): FleetView => buildFleetView(fleetOf("local", { name: "us-east-1" }, { name: "eu-west-1" }, { name: "ap-south-1" }), fleetSettings.parse({}));

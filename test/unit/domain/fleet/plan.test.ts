@@ -1,5 +1,5 @@
-import { fleetSettings, type RegionSpec } from "../../../stacks/spec";
-import { PlanError, fingerprint, planOperation, stackInputs, type FleetState, type Plan } from "../../../stacks/fleet";
+import { fleetSettings, type RegionSpec } from "../../../../domain/spec";
+import { PlanError, fingerprint, planOperation, stackInputs, type FleetState, type Plan } from "../../../../domain/fleet";
 import { fleetOf } from "../spec/fixtures";
 
 const settings = fleetSettings.parse({});

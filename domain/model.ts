@@ -1,24 +1,16 @@
 /**
- * Records the service keeps, and the words it uses for them.
- *
- * Glossary:
- * - region: one deployment of Aragora (network, PostgreSQL, Redis, app, GLB pool), described by a
- *   region spec and deployed as one Pulumi stack named after the region.
- * - fleet: every region plus the `global` stack; exactly one region is the write primary.
- * - stack: a Pulumi stack of project `aragora`: `global` or a region name.
- * - program: the Pulumi program of a stack, built from its validated config (stacks/region.ts,
- *   stacks/global.ts).
- * - target: where a region runs: `aws` (production) or `local` (real processes on this machine).
- * - operation: one requested change (add, update, apply (several regions at once), remove, failover, reconcile, preview, refresh,
- *   validate), planned as a DAG of steps and run by the orchestrator. Durable: it survives restarts.
- * - step: one action on one stack inside an operation (up, preview, refresh, destroy, promote,
- *   validate), with its own status, timing and change summary.
- * - event: one line of an operation's append-only log (engine events and the orchestrator's own),
- *   with a globally increasing id that SSE clients resume from.
- * - audit entry: who asked for which change, when, and what the service answered.
+ * Records the service keeps, and the words it uses for them: operation kinds, the statuses of
+ * operations, steps and regions, and the shape of each stored record. The glossary of these words
+ * is at the top of domain/index.ts.
  */
-import type { ChangeSummary } from "./engine/stackRunner";
-import type { FleetState, PlanAction } from "./domain";
+import type { FleetState, PlannedAction } from "./fleet/plan";
+import type { RegionSpec } from "./spec/regionSpec";
+
+/**
+ * Resources a step changed, counted by Pulumi operation ("create", "update", "same", ...). The same
+ * shape as the engine's ChangeSummary, declared here so the domain needs nothing of the engine.
+ */
+export type ChangeSummary = Record<string, number>;
 
 export const OPERATION_KINDS = ["add", "update", "apply", "remove", "failover", "reconcile", "preview", "refresh", "validate"] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
@@ -77,7 +69,7 @@ export interface StepRecord {
   operationId: string;
   id: string;
   stack: string;
-  action: PlanAction;
+  action: PlannedAction;
   why: string;
   dependsOn: string[];
   fingerprint?: string | undefined;
@@ -110,7 +102,7 @@ export type NewEvent = Omit<EventRecord, "id" | "at">;
 export interface RegionRecord {
   name: string;
   /** The desired spec (resolved, defaults filled). */
-  spec: import("../stacks/spec/regionSpec").RegionSpec;
+  spec: RegionSpec;
   status: RegionStatus;
   /** False once a removal is accepted: the region is no longer part of the desired fleet. */
   desired: boolean;

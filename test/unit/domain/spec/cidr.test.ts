@@ -1,4 +1,4 @@
-import { allocateCidr, cidrsOverlap, formatCidr, mustParseCidr, parseCidr } from "../../../stacks/spec";
+import { allocateCidr, cidrsOverlap, formatCidr, mustParseCidr, parseCidr } from "../../../../domain/spec";
 
 describe("parseCidr", () => {
   it.each([

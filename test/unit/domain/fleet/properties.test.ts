@@ -3,8 +3,8 @@
  * resolved one by one (random explicit or omitted CIDRs, geo codes, ports), with removals in between.
  */
 import fc from "fast-check";
-import { AWS_REGIONS, GEO_CODES, LOCAL_PORT_BLOCK, buildFleetView, fleetSettings, fleetViolations, mustParseCidr, cidrsOverlap, resolveRegionSpec, type RegionSpec } from "../../../stacks/spec";
-import { appEnv, fingerprint, glbRegionPools, linkIngressRules, linkRoutes, peeringLinks, planOperation, stackInputs, type ChangeRequest, type FleetState, type Plan } from "../../../stacks/fleet";
+import { AWS_REGIONS, GEO_CODES, LOCAL_PORT_BLOCK, buildFleetView, fleetSettings, fleetViolations, mustParseCidr, cidrsOverlap, resolveRegionSpec, type RegionSpec } from "../../../../domain/spec";
+import { appEnv, fingerprint, glbRegionPools, linkIngressRules, linkRoutes, peeringLinks, planOperation, stackInputs, type ChangeRequest, type FleetState, type Plan } from "../../../../domain/fleet";
 
 const settings = fleetSettings.parse({});
 const MAX_REGIONS = 20;

@@ -1,5 +1,5 @@
 /** Builders of resolved fleets for the spec and fleet unit tests. */
-import { resolveRegionSpec, type Provider, type RegionSpec } from "../../../stacks/spec";
+import { resolveRegionSpec, type Provider, type RegionSpec } from "../../../../domain/spec";
 
 /** Resolves `inputs` one after another in create mode, as the service would add them. */
 export function fleetOf(provider: Provider, ...inputs: Record<string, unknown>[]): RegionSpec[] {

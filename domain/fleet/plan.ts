@@ -2,7 +2,7 @@
  * Pure operation planning: given the fleet as it is and a requested change, the ordered DAG of
  * stack steps (stack, action, why) and the fleet as it will be.
  *
- * Ordering (ARCHITECTURE.md):
+ * Ordering (also described in docs/architecture.md):
  * - add / update / apply / reconcile: `up` the primary region first, then every replica region in parallel
  *   (each depends only on the primary's step, or on nothing when the primary is skipped), `global`
  *   last (depends on every region step).

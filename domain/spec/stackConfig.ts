@@ -1,13 +1,7 @@
 /**
  * What each stack's Pulumi config holds. The service writes it (`aragora:region`, `aragora:fleet`),
  * a person running `pulumi up` by hand reads the same file, and the programs validate it here.
- *
- * Glossary:
- * - region: one deployment of Aragora (network, PostgreSQL, Redis, app, GLB pool); one Pulumi stack.
- * - fleet: every region plus the `global` stack; exactly one region is the write primary.
- * - stack: a Pulumi stack of project `aragora`: `global` or a region id.
- * - program: the Pulumi program of a stack, built from its validated config.
- * - target: where a region runs: `aws` (production) or `local` (real processes on this machine).
+ * (Glossary: domain/index.ts.)
  */
 import { z } from "zod";
 import { GEO_CODES, PROVIDERS, regionSpec } from "./regionSpec";

@@ -8,6 +8,7 @@ import { Client } from "pg";
 import { loadConfig, prepareStateDir } from "../../../server/config";
 import { createLocalDrills } from "../../../server/drills";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
+import { ownPlugins, stackProgram } from "../../../stacks/program";
 import type { StackOutputs, StackRunner } from "../../../server/engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { createFleetDomain } from "../../../server/fleetDomain";
@@ -50,6 +51,8 @@ export async function startDrillService(stateDir: string, o: { portRange: string
   const engineEnv = prepareStateDir(config);
   const bin = findPulumiBinDir();
   const runner = createAutomationRunner({
+    program: stackProgram,
+    plugins: ownPlugins(),
     stateDir: config.stateDir,
     backendUrl: config.backendUrl,
     passphrase: DRILL_PASSPHRASE,

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { loadConfig, type ServiceConfig } from "../../../server/config";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
+import { ownPlugins, stackProgram } from "../../../stacks/program";
 import type { StackRunner } from "../../../server/engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { freePortBlock, killAll, processesMentioning } from "../local/helpers";
@@ -60,7 +61,7 @@ export async function testEnv(regions = 3): Promise<TestEnv> {
 
 export function directRunner(stateDir: string): StackRunner {
   const bin = findPulumiBinDir();
-  return createAutomationRunner({ stateDir, passphrase: PASSPHRASE, projectDir: projectDir(), ...(bin ? { pulumiBinDir: bin } : {}) });
+  return createAutomationRunner({ stateDir, passphrase: PASSPHRASE, projectDir: projectDir(), program: stackProgram, plugins: ownPlugins(), ...(bin ? { pulumiBinDir: bin } : {}) });
 }
 
 /** Destroys every stack left in the state dir's backend (global first), kills leftovers, removes the dir. */
@@ -70,7 +71,7 @@ export async function cleanup(stateDir: string): Promise<void> {
   const ordered = [...stacks.filter((s) => s === "global"), ...stacks.filter((s) => s !== "global").reverse()];
   for (const stack of ordered) {
     await runner.recover(stack).catch(() => undefined);
-    await runner.destroy({ stack, program: () => Promise.resolve(), config: {} }).catch(() => undefined);
+    await runner.destroy({ stack, config: {} }).catch(() => undefined);
   }
   killAll(processesMentioning(stateDir).map((p) => p.pid));
   fs.rmSync(stateDir, { recursive: true, force: true });

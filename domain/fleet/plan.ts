@@ -21,6 +21,7 @@ import type { FleetSettings } from "../spec/fleetSettings";
 import { GLOBAL_STACK, type RegionSpec } from "../spec/regionSpec";
 import type { GlobalStackConfig, RegionStackConfig } from "../spec/stackConfig";
 import { buildFleetView, fleetViolations } from "../spec/validateRegion";
+import { globalStackConfigValues, regionStackConfigValues, type ConfigValues } from "../stackConfigEncoding";
 
 export type ChangeRequest =
   | { kind: "add"; spec: RegionSpec }
@@ -110,6 +111,12 @@ export function stackInputs(stack: string, state: FleetState): RegionStackConfig
   const region = state.specs.find((s) => s.name === stack);
   if (!region) throw new PlanError("not-found", `region "${stack}" does not exist`);
   return { region, fleet };
+}
+
+/** The config values of `stack` in `state`: with the stack's name, all the engine needs to run it. */
+export function stackConfigValues(stack: string, state: FleetState): ConfigValues {
+  const inputs = stackInputs(stack, state);
+  return "region" in inputs ? regionStackConfigValues(inputs) : globalStackConfigValues(inputs);
 }
 
 const stepId = (action: PlannedAction, stack: string) => `${action}:${stack}`;

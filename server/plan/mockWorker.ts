@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { FleetState } from "../domain";
 import { createFleetDomain } from "../fleetDomain";
+import { stackProgram } from "../../stacks/program";
 import { AWS_REGION_OUTPUT_KEYS } from "../../stacks/targets/awsRegionOutputs";
 import { LOCAL_REGION_OUTPUT_KEYS } from "../../stacks/targets/localRegion";
 
@@ -90,7 +91,7 @@ async function run(req: WorkerRequest): Promise<PlannedResource[]> {
     false,
     "organization",
   );
-  const { program, config } = createFleetDomain().stackProgram(req.stack, req.state);
+  const config = createFleetDomain().stackConfig(req.stack, req.state);
   const values: Record<string, string> = {};
   const secrets: string[] = [];
   for (const [k, v] of Object.entries(config)) {
@@ -98,7 +99,7 @@ async function run(req: WorkerRequest): Promise<PlannedResource[]> {
     if (v.secret === true) secrets.push(k);
   }
   pulumi.runtime.setAllConfig(values, secrets);
-  await pulumi.runtime.runInPulumiStack(program);
+  await pulumi.runtime.runInPulumiStack(stackProgram);
   return resources;
 }
 

@@ -1,6 +1,6 @@
 /** Process helpers of the drills: pidfiles, checked signals, polling. */
 import * as fs from "node:fs";
-import { readPidFile } from "../../components/local/impl/proc";
+import { readPidFile } from "../../components/local";
 
 /** A daemon's pidfile (in a directory the daemon user owns: read as that user, see daemonFs.ts). */
 export const readPid = readPidFile;

@@ -6,7 +6,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { appProcess } from "./app";
 import { haproxy } from "./haproxy";
 import { generatedSecret, ownedDir } from "./misc";
-import { postgresServer, replicationSlot } from "./postgres";
+import { postgresServer } from "./postgres";
+import { replicationSlot } from "./postgresSlot";
 import { redisServer, sentinel } from "./redis";
 
 export const providers: Record<string, pulumi.dynamic.ResourceProvider> = {

@@ -8,13 +8,40 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { localProvider, type ProviderKind } from "./dynamic";
+import type { AppProcessInputs } from "./impl/app";
+import type { PostgresServerInputs } from "./impl/postgres";
+import type { RedisServerInputs, SentinelInputs } from "./impl/redis";
 
+/** A provider's inputs (./impl) as a resource's args: any of them may be an Output. */
 type In<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 const TYPE_MODULE = "aragora-local";
 
-function secretOpts(opts: pulumi.CustomResourceOptions | undefined, secrets: string[]): pulumi.CustomResourceOptions {
-  return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secrets] };
+function secretOpts(opts: pulumi.CustomResourceOptions | undefined, secrets: readonly string[]): pulumi.CustomResourceOptions | undefined {
+  return secrets.length === 0 ? opts : { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secrets] };
+}
+
+/**
+ * A resource backed by a daemon on a loopback port: besides its inputs it reports `running`, `pid`
+ * and `pidFile`, plus the outputs its kind adds (`outputs`, unknown until the provider says).
+ */
+abstract class LocalProcess extends pulumi.dynamic.Resource {
+  declare readonly port: pulumi.Output<number>;
+  declare readonly running: pulumi.Output<boolean>;
+  declare readonly pid: pulumi.Output<number>;
+  declare readonly pidFile: pulumi.Output<string>;
+  protected constructor(
+    kind: ProviderKind,
+    type: string,
+    name: string,
+    args: object,
+    outputs: readonly string[],
+    secrets: readonly string[],
+    opts: pulumi.CustomResourceOptions | undefined,
+  ) {
+    const unknowns = Object.fromEntries(["running", "pid", "pidFile", ...outputs].map((k) => [k, undefined]));
+    super(localProvider(), name, { kind, ...args, ...unknowns }, secretOpts(opts, secrets), TYPE_MODULE, type);
+  }
 }
 
 /** A directory a stack owns under the local root (`<localRoot>/<region>`); removed with the stack. */
@@ -38,42 +65,16 @@ export class GeneratedSecret extends pulumi.dynamic.Resource {
   }
 }
 
-export interface PostgresServerArgs {
-  role: pulumi.Input<"primary" | "standby">;
-  region: pulumi.Input<string>;
-  root: pulumi.Input<string>;
-  port: pulumi.Input<number>;
-  version: pulumi.Input<string>;
-  walKeepSize: pulumi.Input<string>;
-  maxWalSenders: pulumi.Input<number>;
-  maxReplicationSlots: pulumi.Input<number>;
-  superuserPassword: pulumi.Input<string>;
-  replicatorPassword: pulumi.Input<string>;
-  appPassword?: pulumi.Input<string>;
-  monitorPassword?: pulumi.Input<string>;
-  primaryPort?: pulumi.Input<number>;
-  slot?: pulumi.Input<string>;
-}
+export type PostgresServerArgs = In<PostgresServerInputs>;
 
 const PG_SECRETS = ["superuserPassword", "replicatorPassword", "appPassword", "monitorPassword"];
 
 /** A PostgreSQL cluster: the primary (initdb) or a hot standby (pg_basebackup -R -S <slot>). */
-export class PostgresServer extends pulumi.dynamic.Resource {
-  declare readonly port: pulumi.Output<number>;
-  declare readonly running: pulumi.Output<boolean>;
-  declare readonly pid: pulumi.Output<number>;
+export class PostgresServer extends LocalProcess {
   declare readonly dataDir: pulumi.Output<string>;
   declare readonly logFile: pulumi.Output<string>;
-  declare readonly pidFile: pulumi.Output<string>;
   constructor(name: string, args: PostgresServerArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      localProvider(),
-      name,
-      { kind: "postgres" satisfies ProviderKind, ...args, running: undefined, pid: undefined, dataDir: undefined, logFile: undefined, pidFile: undefined },
-      secretOpts(opts, PG_SECRETS),
-      TYPE_MODULE,
-      "Postgres",
-    );
+    super("postgres", "Postgres", name, args, ["dataDir", "logFile"], PG_SECRETS, opts);
   }
 }
 
@@ -86,111 +87,43 @@ export class ReplicationSlot extends pulumi.dynamic.Resource {
   }
 }
 
-export interface RedisServerArgs {
-  region: pulumi.Input<string>;
-  dir: pulumi.Input<string>;
-  port: pulumi.Input<number>;
-  password: pulumi.Input<string>;
-  replicaOfPort?: pulumi.Input<number>;
-  replTimeoutSec: pulumi.Input<number>;
-  replPingReplicaPeriodSec: pulumi.Input<number>;
-}
+export type RedisServerArgs = In<RedisServerInputs>;
 
 /** A Redis server: primary (requirepass) or replica (replicaof, masterauth, read-only). */
-export class RedisServer extends pulumi.dynamic.Resource {
-  declare readonly port: pulumi.Output<number>;
-  declare readonly running: pulumi.Output<boolean>;
-  declare readonly pid: pulumi.Output<number>;
-  declare readonly pidFile: pulumi.Output<string>;
+export class RedisServer extends LocalProcess {
   declare readonly logFile: pulumi.Output<string>;
   constructor(name: string, args: RedisServerArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      localProvider(),
-      name,
-      { kind: "redis" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined },
-      secretOpts(opts, ["password"]),
-      TYPE_MODULE,
-      "Redis",
-    );
+    super("redis", "Redis", name, args, ["logFile"], ["password"], opts);
   }
 }
 
-export interface SentinelArgs {
-  region: pulumi.Input<string>;
-  dir: pulumi.Input<string>;
-  port: pulumi.Input<number>;
-  masterPort: pulumi.Input<number>;
-  password: pulumi.Input<string>;
-  quorum: pulumi.Input<number>;
-  downAfterMs: pulumi.Input<number>;
-  failoverTimeoutMs: pulumi.Input<number>;
-  parallelSyncs: pulumi.Input<number>;
-}
+export type SentinelArgs = In<SentinelInputs>;
 
 /** A Redis Sentinel monitoring `aragora-redis` (the primary region's Redis). */
-export class Sentinel extends pulumi.dynamic.Resource {
-  declare readonly port: pulumi.Output<number>;
-  declare readonly running: pulumi.Output<boolean>;
-  declare readonly pid: pulumi.Output<number>;
-  declare readonly pidFile: pulumi.Output<string>;
+export class Sentinel extends LocalProcess {
   declare readonly masterName: pulumi.Output<string>;
   constructor(name: string, args: SentinelArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      localProvider(),
-      name,
-      { kind: "sentinel" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined, masterName: undefined },
-      secretOpts(opts, ["password"]),
-      TYPE_MODULE,
-      "Sentinel",
-    );
+    super("sentinel", "Sentinel", name, args, ["logFile", "masterName"], ["password"], opts);
   }
 }
 
-export interface AppProcessArgs {
-  region: pulumi.Input<string>;
-  index: pulumi.Input<number>;
-  dir: pulumi.Input<string>;
-  port: pulumi.Input<number>;
-  script: pulumi.Input<string>;
-  nodePath: pulumi.Input<string>;
+export interface AppProcessArgs extends In<Omit<AppProcessInputs, "env">> {
   /** The env contract; carries passwords in URLs, so the whole map is a secret. */
   env: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** One process of the stand-in Aragora app. */
-export class AppProcess extends pulumi.dynamic.Resource {
-  declare readonly port: pulumi.Output<number>;
-  declare readonly running: pulumi.Output<boolean>;
-  declare readonly pid: pulumi.Output<number>;
-  declare readonly pidFile: pulumi.Output<string>;
+export class AppProcess extends LocalProcess {
   declare readonly logFile: pulumi.Output<string>;
   constructor(name: string, args: AppProcessArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      localProvider(),
-      name,
-      { kind: "app" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, logFile: undefined },
-      secretOpts(opts, ["env"]),
-      TYPE_MODULE,
-      "AppProcess",
-    );
+    super("app", "AppProcess", name, args, ["logFile"], ["env"], opts);
   }
 }
 
 /** The local global load balancer's HAProxy. */
-export class Haproxy extends pulumi.dynamic.Resource {
-  declare readonly port: pulumi.Output<number>;
-  declare readonly running: pulumi.Output<boolean>;
-  declare readonly pid: pulumi.Output<number>;
-  declare readonly pidFile: pulumi.Output<string>;
+export class Haproxy extends LocalProcess {
   declare readonly configFile: pulumi.Output<string>;
   constructor(name: string, args: In<{ dir: string; port: number; config: string }>, opts?: pulumi.CustomResourceOptions) {
-    super(
-      localProvider(),
-      name,
-      { kind: "haproxy" satisfies ProviderKind, ...args, running: undefined, pid: undefined, pidFile: undefined, configFile: undefined },
-      opts,
-      TYPE_MODULE,
-      "Haproxy",
-    );
+    super("haproxy", "Haproxy", name, args, ["configFile"], [], opts);
   }
 }

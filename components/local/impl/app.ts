@@ -72,7 +72,7 @@ function runtime(i: AppProcessInputs): AppRuntime {
   return { node: path.join(dir, "bin", "node"), script: path.join(dir, "standin-app.js"), nodePath: path.join(dir, "node_modules") };
 }
 
-/** The script's JavaScript: a .ts entry (one self-contained module) is transpiled with the project's TypeScript (~50 ms). */
+/** The script's JavaScript: a .ts entry (one self-contained module) is transpiled with the project's TypeScript. */
 function scriptSource(i: AppProcessInputs): string {
   if (!i.script.endsWith(".ts")) return fs.readFileSync(i.script, "utf8");
   /* eslint-disable @typescript-eslint/no-require-imports */

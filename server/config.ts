@@ -77,9 +77,8 @@ const envSchema = z.object({
 });
 
 /**
- * `auto` early start needs at least this many CPUs: on two cores the early-started engines took
- * CPU from the step everything waited for, and a three-region rollout was 1.2–1.4 s slower with it
- * (docs/performance.md).
+ * `auto` early start needs at least this many CPUs: on fewer, the early-started engines take CPU
+ * from the step everything waits for (docs/performance.md).
  */
 export const EARLY_START_MIN_CPUS = 3;
 

@@ -3,6 +3,7 @@
  * decides). Each target's module is loaded only when it runs.
  */
 import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { lazyProgram, type TargetPrograms } from "./targets/lazyProgram";
 import type { Provider } from "../domain/spec/regionSpec";
 import type { GlobalStackConfig } from "../domain/spec/stackConfig";
 
@@ -22,19 +23,12 @@ export function fleetProvider(config: GlobalStackConfig): Provider {
   return primary.provider;
 }
 
+const PROGRAMS: TargetPrograms<GlobalStackConfig> = {
+  aws: async () => (await import("./targets/awsGlobal")).awsGlobalProgram,
+  local: async () => (await import("./targets/localGlobal")).localGlobalProgram,
+};
+
 /** `(validated config) => PulumiFn` for the global stack; the service (inline) and `stacks/index.ts` both use it. */
 export function globalProgram(config: GlobalStackConfig): PulumiFn {
-  const provider = fleetProvider(config);
-  switch (provider) {
-    case "aws":
-      return async () => {
-        const target: typeof import("./targets/awsGlobal") = await import("./targets/awsGlobal");
-        return target.awsGlobalProgram(config)();
-      };
-    case "local":
-      return async () => {
-        const target: typeof import("./targets/localGlobal") = await import("./targets/localGlobal");
-        return target.localGlobalProgram(config)();
-      };
-  }
+  return lazyProgram(PROGRAMS, fleetProvider(config), config);
 }

@@ -3,6 +3,7 @@
  * that target runs, so a local region never loads the cloud SDKs.
  */
 import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { lazyProgram, type TargetPrograms } from "./targets/lazyProgram";
 import type { Provider } from "../domain/spec/regionSpec";
 import type { RegionStackConfig } from "../domain/spec/stackConfig";
 
@@ -15,19 +16,12 @@ export function regionProvider(config: RegionStackConfig): Provider {
   return provider;
 }
 
+const PROGRAMS: TargetPrograms<RegionStackConfig> = {
+  aws: async () => (await import("./targets/awsRegion")).awsRegionProgram,
+  local: async () => (await import("./targets/localRegion")).localRegionProgram,
+};
+
 /** `(validated config) => PulumiFn` for a region stack; the service (inline) and `stacks/index.ts` both use it. */
 export function regionProgram(config: RegionStackConfig): PulumiFn {
-  const provider = regionProvider(config);
-  switch (provider) {
-    case "aws":
-      return async () => {
-        const target: typeof import("./targets/awsRegion") = await import("./targets/awsRegion");
-        return target.awsRegionProgram(config)();
-      };
-    case "local":
-      return async () => {
-        const target: typeof import("./targets/localRegion") = await import("./targets/localRegion");
-        return target.localRegionProgram(config)();
-      };
-  }
+  return lazyProgram(PROGRAMS, regionProvider(config), config);
 }

@@ -26,6 +26,15 @@ export interface RegionNetworkArgs {
 
 export const DATA_PORTS = { postgres: 5432, redis: 6379 } as const;
 
+/** Where a region's data service runs: its private subnets, behind its data security group. */
+export interface DataTierPlacement {
+  region: string;
+  /** Private subnets of the region. */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  securityGroupId: pulumi.Input<string>;
+  tags?: Record<string, string>;
+}
+
 export class RegionNetwork extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
   public readonly vpcCidr: pulumi.Output<string>;
@@ -64,31 +73,32 @@ export class RegionNetwork extends pulumi.ComponentResource {
       });
 
     const clusterTag: Record<string, string> = args.clusterName ? { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" } : {};
-    const publicSubnets = layout.public.map((s) => new aws.ec2.Subnet(`${name}-public-${s.azIndex}`, {
-      region,
-      vpcId: vpc.id,
-      cidrBlock: s.cidr,
-      availabilityZone: azName(s.azIndex),
-      mapPublicIpOnLaunch: false,
-      tags: tags(`public-${s.azIndex}`, { ...clusterTag, "kubernetes.io/role/elb": "1" }),
-    }, parent));
-    const privateSubnets = layout.private.map((s) => new aws.ec2.Subnet(`${name}-private-${s.azIndex}`, {
-      region,
-      vpcId: vpc.id,
-      cidrBlock: s.cidr,
-      availabilityZone: azName(s.azIndex),
-      mapPublicIpOnLaunch: false,
-      tags: tags(`private-${s.azIndex}`, { ...clusterTag, "kubernetes.io/role/internal-elb": "1" }),
-    }, parent));
+    const subnets = (kind: "public" | "private", elbRole: string): aws.ec2.Subnet[] =>
+      layout[kind].map((s) => new aws.ec2.Subnet(`${name}-${kind}-${s.azIndex}`, {
+        region,
+        vpcId: vpc.id,
+        cidrBlock: s.cidr,
+        availabilityZone: azName(s.azIndex),
+        mapPublicIpOnLaunch: false,
+        tags: tags(`${kind}-${s.azIndex}`, { ...clusterTag, [elbRole]: "1" }),
+      }, parent));
+    const publicSubnets = subnets("public", "kubernetes.io/role/elb");
+    const privateSubnets = subnets("private", "kubernetes.io/role/internal-elb");
+
+    /** A route table whose default route goes through `via`, associated with `members`. */
+    const routeTable = (
+      kind: "public" | "private",
+      via: { gatewayId: pulumi.Input<string> } | { natGatewayId: pulumi.Input<string> },
+      members: aws.ec2.Subnet[],
+    ): aws.ec2.RouteTable => {
+      const rt = new aws.ec2.RouteTable(`${name}-${kind}-rt`, { region, vpcId: vpc.id, tags: tags(`${kind}-rt`) }, parent);
+      new aws.ec2.Route(`${name}-${kind}-default`, { region, routeTableId: rt.id, destinationCidrBlock: "0.0.0.0/0", ...via }, parent);
+      members.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-${kind}-rta-${i}`, { region, routeTableId: rt.id, subnetId: s.id }, parent));
+      return rt;
+    };
 
     const igw = new aws.ec2.InternetGateway(`${name}-igw`, { region, vpcId: vpc.id, tags: tags("igw") }, parent);
-    const publicRt = new aws.ec2.RouteTable(`${name}-public-rt`, { region, vpcId: vpc.id, tags: tags("public-rt") }, parent);
-    new aws.ec2.Route(`${name}-public-default`, {
-      region, routeTableId: publicRt.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id,
-    }, parent);
-    publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-rta-${i}`, {
-      region, routeTableId: publicRt.id, subnetId: s.id,
-    }, parent));
+    const publicRt = routeTable("public", { gatewayId: igw.id }, publicSubnets);
 
     // One regional NAT gateway: spans the VPC's AZs by itself (auto mode), so one private route
     // table serves every private subnet and a peer route is one route per side.
@@ -99,13 +109,7 @@ export class RegionNetwork extends pulumi.ComponentResource {
       connectivityType: "public",
       tags: tags("nat"),
     }, { parent: this, dependsOn: [igw] });
-    const privateRt = new aws.ec2.RouteTable(`${name}-private-rt`, { region, vpcId: vpc.id, tags: tags("private-rt") }, parent);
-    new aws.ec2.Route(`${name}-private-default`, {
-      region, routeTableId: privateRt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id,
-    }, parent);
-    privateSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-private-rta-${i}`, {
-      region, routeTableId: privateRt.id, subnetId: s.id,
-    }, parent));
+    const privateRt = routeTable("private", { natGatewayId: nat.id }, privateSubnets);
 
     const dataSg = (service: keyof typeof DATA_PORTS): aws.ec2.SecurityGroup => {
       const port = DATA_PORTS[service];

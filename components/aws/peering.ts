@@ -66,7 +66,8 @@ export class VpcPeeringLink extends pulumi.ComponentResource {
     for (const rule of linkIngressRules(link)) {
       const s = side(rule.region);
       const securityGroupId = rule.service === "postgres" ? s.postgresSecurityGroupId : s.redisSecurityGroupId;
-      new aws.vpc.SecurityGroupIngressRule(`${name}-${rule.service}-in-${rule.region}`, {
+      // The same rule both ways: in from the other side's CIDR, out to it.
+      const ruleArgs = {
         region: rule.region,
         securityGroupId,
         ipProtocol: "tcp",
@@ -75,17 +76,9 @@ export class VpcPeeringLink extends pulumi.ComponentResource {
         cidrIpv4: rule.fromCidr,
         description: `${rule.service} replication over ${link.name}`,
         tags,
-      }, { parent: this });
-      new aws.vpc.SecurityGroupEgressRule(`${name}-${rule.service}-out-${rule.region}`, {
-        region: rule.region,
-        securityGroupId,
-        ipProtocol: "tcp",
-        fromPort: rule.port,
-        toPort: rule.port,
-        cidrIpv4: rule.fromCidr,
-        description: `${rule.service} replication over ${link.name}`,
-        tags,
-      }, { parent: this });
+      };
+      new aws.vpc.SecurityGroupIngressRule(`${name}-${rule.service}-in-${rule.region}`, ruleArgs, { parent: this });
+      new aws.vpc.SecurityGroupEgressRule(`${name}-${rule.service}-out-${rule.region}`, ruleArgs, { parent: this });
     }
 
     this.peeringConnectionId = pcx.id;

@@ -15,6 +15,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegionSpec } from "../../domain/spec/regionSpec";
+import type { DataTierPlacement } from "./network";
 import { parameterGroupFamily, postgresParameters } from "./postgresParameters";
 
 export const POSTGRES_PORT = 5432;
@@ -25,14 +26,9 @@ export type PostgresRole =
   | { kind: "primary"; username: string; password: pulumi.Input<string> }
   | { kind: "replica"; sourceArn: pulumi.Input<string> };
 
-export interface PostgresDatabaseArgs {
-  region: string;
+export interface PostgresDatabaseArgs extends DataTierPlacement {
   spec: RegionSpec["postgres"];
   role: PostgresRole;
-  /** Private subnets of the region. */
-  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  securityGroupId: pulumi.Input<string>;
-  tags?: Record<string, string>;
 }
 
 export class PostgresDatabase extends pulumi.ComponentResource {

@@ -16,6 +16,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegionSpec } from "../../domain/spec/regionSpec";
 import { GlobalDatastorePrimary } from "./globalDatastorePrimary";
+import type { DataTierPlacement } from "./network";
 
 export const REDIS_PORT = 6379;
 export const REDIS_ENGINE_VERSION = "7.1";
@@ -27,15 +28,11 @@ export type RedisMembership =
   | { kind: "home"; authToken: pulumi.Input<string> }
   | { kind: "secondary"; globalReplicationGroupId: pulumi.Input<string> };
 
-export interface RedisMemberArgs {
-  region: string;
+export interface RedisMemberArgs extends DataTierPlacement {
   spec: RegionSpec["redis"];
   membership: RedisMembership;
   /** Whether this region is the fleet's write primary (claims the datastore's primary role). */
   primary: boolean;
-  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
-  securityGroupId: pulumi.Input<string>;
-  tags?: Record<string, string>;
 }
 
 export class RedisMember extends pulumi.ComponentResource {

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { assertInt, assertPort, assertRegionName, assertSafePath } from "../names";
-import { changedKeys, httpStatus, type ProcessState } from "./common";
+import { changedKeys, processReader, httpStatus, type ProcessState } from "./common";
 import { baseEnv, isRoot, pidAlive, portOpen, readPidFile, stopPid, tail, waitFor } from "./proc";
 import { asDaemonArgv, daemonWrite, makeDaemonDir, removeTree, discardTree } from "./daemonFs";
 import { checker } from "./redis";
@@ -219,10 +219,7 @@ export const appProcess: pulumi.dynamic.ResourceProvider = {
       throw err;
     }
   },
-  async read(id: string, props?: AppProcessOutputs) {
-    if (props === undefined) return { id };
-    return { id, props: { ...props, ...(await appState(props)) } };
-  },
+  read: processReader(appState),
   async update(_id: string, olds: AppProcessOutputs, news: AppProcessInputs) {
     const changed = changedKeys(olds as unknown as Record<string, unknown>, news as unknown as Record<string, unknown>, APP_KEYS);
     if (changed.includes("dir")) await stopPid(readPidFile(appFiles(olds).pidFile), runtime(olds).script);

@@ -9,6 +9,15 @@ export interface ProcessState {
   pid: number;
 }
 
+/**
+ * A process-backed provider's `read`: the recorded outputs, with `running` and `pid` as the
+ * machine says now (a refresh notices a daemon that died).
+ */
+export function processReader<O extends object>(state: (props: O) => Promise<ProcessState>) {
+  return async (id: string, props?: O): Promise<{ id: string; props?: O & ProcessState }> =>
+    props === undefined ? { id } : { id, props: { ...props, ...(await state(props)) } };
+}
+
 /** Keys whose values differ between two records (JSON comparison). */
 export function changedKeys(olds: Record<string, unknown>, news: Record<string, unknown>, keys: readonly string[]): string[] {
   return keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));

@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { assertPort, assertSafePath } from "../names";
-import { changedKeys, type ProcessState } from "./common";
+import { changedKeys, processReader, type ProcessState } from "./common";
 import { pidAlive, portOpen, readPidFile, runOk, stopPid, waitFor } from "./proc";
 import { daemonRead, daemonRename, daemonWrite, makeDaemonDir, removeTree, discardTree } from "./daemonFs";
 import { checker } from "./redis";
@@ -72,10 +72,7 @@ export const haproxy: pulumi.dynamic.ResourceProvider = {
       throw err;
     }
   },
-  async read(id: string, props?: HaproxyOutputs) {
-    if (props === undefined) return { id };
-    return { id, props: { ...props, ...(await hState(props)) } };
-  },
+  read: processReader(hState),
   async update(_id: string, olds: HaproxyOutputs, news: HaproxyInputs) {
     if (olds.port !== news.port) await stopPid(readPidFile(hFiles(olds).pidFile), "haproxy");
     return { outs: await ensureHaproxy(news) };

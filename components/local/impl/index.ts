@@ -8,7 +8,8 @@ import type { LocalKind } from "../provider/types";
 import { appProcess } from "./app";
 import { haproxy } from "./haproxy";
 import { generatedSecret, ownedDir } from "./misc";
-import { postgresServer, replicationSlot } from "./postgres";
+import { postgresServer } from "./postgres";
+import { replicationSlot } from "./postgresSlot";
 import { redisServer, sentinel } from "./redis";
 
 export const providers: Record<LocalKind, pulumi.dynamic.ResourceProvider> = {

@@ -99,7 +99,6 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     logger,
     handlers: createActionHandlers(o.handlers),
     maxParallel: config.maxParallel,
-    earlyStart: config.earlyStart,
     maxQueued: config.maxQueuedOperations,
   });
   const local = resolveLocalRoot(config.stateDir, config.localRoot);

@@ -51,9 +51,6 @@ export async function testEnv(regions = 3): Promise<TestEnv> {
     ARAGORA_GLB_PORT: String(portBase + regions * 20),
     PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
     ARAGORA_LOG_LEVEL: "info",
-    // On, whatever the machine: the suite keeps exercising the early-start path (auto turns it off
-    // on two cores), and rollout.test.ts and restart.test.ts assert early starts.
-    ARAGORA_EARLY_START: "true",
   };
   return { stateDir, portBase, servicePort: portBase + count, env, config: (extra = {}) => loadConfig({ ...env, ...extra }) };
 }

@@ -1,5 +1,6 @@
 /**
- * The orchestrator runs operations: each is a DAG of stack steps from the planner. This file is the lifecycle: admission (conflicts, queue room),
+ * The orchestrator runs operations: each is a DAG of stack steps, planned by the fleet service and
+ * handed over with the operation. This file is the lifecycle: admission (conflicts, queue room),
  * submit, cancel, retry, recovery at start and shutdown. Which step may start when is the
  * scheduler's call (scheduler.ts: DAG order, one step per stack, queue order where operations
  * overlap, the parallel limit); the dispatcher (dispatcher.ts) carries it out, the step executor
@@ -10,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { StackRunner } from "../engine/stackRunner";
-import { FLEET_PSEUDO_STACK, type ChangeRequest, type FleetDomain, type FleetState, type Plan } from "../domain";
+import { FLEET_PSEUDO_STACK, type FleetDomain, type FleetState, type Plan } from "../domain";
 import { ConflictError, QueueFullError, UnavailableError } from "../errors";
 import type { Logger } from "../logger";
 import { scrubText, SecretScrubber } from "../mask";
@@ -38,10 +39,11 @@ export interface OrchestratorOptions {
 
 export interface SubmitRequest {
   kind: OperationKind;
-  change: ChangeRequest;
+  /** The plan of the change, made from `before` (the caller plans; the orchestrator runs it as given). */
+  plan: Plan;
   /** Regions whose desired spec changes (conflict key). */
   subjects: string[];
-  /** The fleet state to plan from (normally the desired fleet). */
+  /** The fleet state the plan was made from (normally the desired fleet). */
   before: FleetState;
   /** Region rows to write with the operation. */
   writes: RegionWrites;
@@ -67,7 +69,8 @@ export class Orchestrator {
 
   /**
    * Restart safety: operations left queued or running by a previous process become `interrupted`,
-   * and their stacks' stale locks and pending operations are cleared.
+   * and their stacks' stale locks and pending operations are cleared. Their steps stay as stored
+   * (the plan is kept with the operation), so a retry runs what is not done.
    */
   async recover(): Promise<{ operations: string[]; stacks: string[] }> {
     const work = await this.o.store.interruptActive(new Date().toISOString());
@@ -127,11 +130,6 @@ export class Orchestrator {
     return { activeOperations: active.length, queuedOperations: queued, runningSteps: running, waitingSteps: waiting };
   }
 
-  /** Plans without recording anything (dry runs). */
-  plan(change: ChangeRequest, before: FleetState, lastApplied: Record<string, string>): Plan {
-    return this.o.domain.plan(before, change, lastApplied);
-  }
-
   /** Runs `fn` with no other submission in between (conflict checks and writes are atomic). */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.submitChain.then(fn, fn);
@@ -172,11 +170,11 @@ export class Orchestrator {
   }
 
   /**
-   * Plans, records and queues an operation. Call inside `exclusive`. Throws as `admit` does.
+   * Records and queues an operation with its plan. Call inside `exclusive`. Throws as `admit` does.
    */
-  async submit(req: SubmitRequest, lastApplied: Record<string, string>): Promise<{ operation: OperationRecord; steps: StepRecord[] }> {
+  async submit(req: SubmitRequest): Promise<{ operation: OperationRecord; steps: StepRecord[] }> {
     this.admit(req.subjects);
-    const plan = this.o.domain.plan(req.before, req.change, lastApplied);
+    const { plan } = req;
     const id = randomUUID();
     const steps: StepRecord[] = plan.steps.map((s) => ({
       operationId: id,

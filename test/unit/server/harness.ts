@@ -16,6 +16,7 @@ import {
   type StepAction,
   type StepResult,
 } from "../../../server/engine/stackRunner";
+import type { FleetDomain } from "../../../server/domain";
 import { createFleetDomain } from "../../../server/fleetDomain";
 import { createLogger } from "../../../server/logger";
 import { createActionHandlers, type ActionHandlers } from "../../../server/orchestrator/actions";
@@ -140,12 +141,12 @@ export interface Harness {
   waitFor(operationId: string, timeoutMs?: number): Promise<any>;
 }
 
-export async function startHarness(o: { maxParallel?: number; runner?: FakeRunner; store?: SqliteStore; handlers?: Partial<ActionHandlers>; offlinePlanner?: OfflinePlanner; bodyLimit?: string } = {}): Promise<Harness> {
+export async function startHarness(o: { maxParallel?: number; runner?: FakeRunner; store?: SqliteStore; handlers?: Partial<ActionHandlers>; offlinePlanner?: OfflinePlanner; bodyLimit?: string; domain?: FleetDomain } = {}): Promise<Harness> {
   const store = o.store ?? new SqliteStore(":memory:");
   const runner = o.runner ?? new FakeRunner();
   const logs = new LogSink();
   const logger = createLogger({ level: "info", destination: logs });
-  const domain = createFleetDomain();
+  const domain = o.domain ?? createFleetDomain();
   const bus = new EventBus();
   const orchestrator = new Orchestrator({ store, runner, domain, bus, logger, handlers: createActionHandlers(o.handlers), maxParallel: o.maxParallel ?? 4, shutdownGraceMs: 2000 });
   const fleet = new FleetService({

@@ -12,6 +12,7 @@ import { ensureBootstrapToken, parseTokens, type TokenEntry } from "./auth/token
 import { prepareStateDir, type ServiceConfig } from "./config";
 import { resolveLocalRoot } from "./localRoot";
 import type { FleetDomain } from "./domain";
+import { asDrillProbe } from "./drills";
 import { createEngineHostRunner } from "./engine/engineHostRunner";
 import type { StackRunner } from "./engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "./engine/toolchain";
@@ -111,6 +112,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     localRoot: local.localRoot,
     defaultProvider: config.defaultProvider,
     localPortRange: config.localPortRange,
+    failoverProbe: asDrillProbe(o.lagProbe),
   });
   const recovered = await orchestrator.recover();
   const processMetrics = new ProcessMetrics();

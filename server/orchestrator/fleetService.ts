@@ -1,12 +1,14 @@
 /**
  * Requests to operations: resolves and validates specs against the desired fleet, plans each change
  * once, maps the planner's and resolver's verdicts to the error vocabulary, and hands accepted
- * changes to the orchestrator with their plan. Dry runs plan without recording anything.
+ * changes to the orchestrator with their plan. Dry runs plan without recording anything. A failover
+ * is first put to the split-brain check (failoverAssessment.ts), when one is registered.
  */
 import { PlanError, type ChangeRequest, type FieldIssue, type FleetDomain, type FleetSettings, type FleetState, type Plan, type Provider, type RegionSpec } from "../domain";
 import { ConflictError, InputError, NotFoundError } from "../errors";
 import type { OperationKind, OperationRecord, RegionRecord, StepRecord } from "../model";
 import type { RegionWrites, Store } from "../store/store";
+import { assessFailoverRequest, failoverRefusal, type FailoverProbe } from "./failoverAssessment";
 import { subjectStatus, type Orchestrator } from "./orchestrator";
 
 export interface FleetServiceOptions {
@@ -17,6 +19,8 @@ export interface FleetServiceOptions {
   localRoot?: string | undefined;
   defaultProvider: Provider;
   localPortRange?: { start: number; end: number } | undefined;
+  /** The split-brain check a failover request must pass before anything is recorded (local target drills). */
+  failoverProbe?: FailoverProbe | undefined;
 }
 
 export interface Accepted {
@@ -211,10 +215,16 @@ export class FleetService {
   }
 
   /**
-   * POST /failover. With `force`, the request is recorded as `{ to, force: true }`: the promote
-   * step (server/drills) reads the flag from there and goes past the split-brain checks.
+   * POST /failover. With a failover probe registered, the split-brain check runs first (outside the
+   * submission lock: it probes databases) and a refusal is a 409 with nothing recorded; `force`
+   * goes past it. With `force`, the request is recorded as `{ to, force: true }`: the promote step
+   * (server/drills) reads the flag from there and goes past the same checks, which it runs again.
    */
   async failover(to: string, actor: string, opts: { force?: boolean } = {}): Promise<Accepted> {
+    if (this.o.failoverProbe) {
+      const verdict = await assessFailoverRequest(this.o.failoverProbe, await this.desiredState(), to, opts.force === true);
+      if (verdict && !verdict.allowed) throw failoverRefusal(verdict);
+    }
     return this.o.orchestrator.exclusive(async () => {
       const before = await this.desiredState();
       const target = before.specs.find((s) => s.name === to);

@@ -21,6 +21,7 @@ import { createFleetDomain } from "../../../server/fleetDomain";
 import { createLogger } from "../../../server/logger";
 import { createActionHandlers, type ActionHandlers } from "../../../server/orchestrator/actions";
 import { EventBus } from "../../../server/orchestrator/eventBus";
+import type { FailoverProbe } from "../../../server/orchestrator/failoverAssessment";
 import { FleetService } from "../../../server/orchestrator/fleetService";
 import { Orchestrator } from "../../../server/orchestrator/orchestrator";
 import type { OfflinePlanner } from "../../../server/plan/offlinePlanner";
@@ -141,7 +142,7 @@ export interface Harness {
   waitFor(operationId: string, timeoutMs?: number): Promise<any>;
 }
 
-export async function startHarness(o: { maxParallel?: number; runner?: FakeRunner; store?: SqliteStore; handlers?: Partial<ActionHandlers>; offlinePlanner?: OfflinePlanner; bodyLimit?: string; domain?: FleetDomain } = {}): Promise<Harness> {
+export async function startHarness(o: { maxParallel?: number; runner?: FakeRunner; store?: SqliteStore; handlers?: Partial<ActionHandlers>; offlinePlanner?: OfflinePlanner; bodyLimit?: string; failoverProbe?: FailoverProbe; domain?: FleetDomain } = {}): Promise<Harness> {
   const store = o.store ?? new SqliteStore(":memory:");
   const runner = o.runner ?? new FakeRunner();
   const logs = new LogSink();
@@ -155,6 +156,7 @@ export async function startHarness(o: { maxParallel?: number; runner?: FakeRunne
     localRoot: "/tmp/aragora-unit-local",
     defaultProvider: "local",
     localPortRange: { start: 36000, end: 36999 },
+    failoverProbe: o.failoverProbe,
   });
   await orchestrator.recover();
   const app = createApp({ store, fleet, orchestrator, bus, tokens: parseTokens(TOKEN_ENV), logger, version: "test", offlinePlanner: o.offlinePlanner, bodyLimit: o.bodyLimit, sseHeartbeatMs: 50 });

@@ -17,7 +17,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { LoadRequest, LoadResult } from "./loadClient";
 import { median, round } from "./stats";
-import { EARLY_START_MIN_CPUS } from "../server/config";
 import { allowedCpus, formatCpuList } from "../server/cpuList";
 import { createAutomationRunner } from "../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../server/engine/toolchain";
@@ -151,12 +150,11 @@ async function addFleet(svc: Service, size: number): Promise<OperationView> {
   return svc.wait(await svc.submit("POST", "/fleet/apply", { regions: SPECS.slice(0, size) }));
 }
 
-async function rollout(maxParallel: number, portBase: number, earlyStart: "auto" | "true" | "false" = "auto", env: Record<string, string> = {}): Promise<Record<string, number>> {
+async function rollout(maxParallel: number, portBase: number, env: Record<string, string> = {}): Promise<Record<string, number>> {
   const stateDir = benchStateDir(`aragora-bench-p${maxParallel}-`);
   const svc = new Service(stateDir, await freePort(), {
     ARAGORA_MAX_PARALLEL: String(maxParallel),
     ...env,
-    ARAGORA_EARLY_START: earlyStart,
     ARAGORA_LOCAL_PORT_RANGE: `${portBase}-${portBase + 999}`,
     ARAGORA_GLB_PORT: String(portBase + 1000),
   });
@@ -173,7 +171,6 @@ async function rollout(maxParallel: number, portBase: number, earlyStart: "auto"
     const steps = op.steps.filter((s) => s.status === "succeeded");
     if (steps.length !== 4) throw new Error(`expected 4 steps (3 regions + global), got ${steps.map((s) => s.id).join(", ")}`);
     // A step's own time: from when its dependencies were done (or it started, if later) to its end.
-    // Early-started steps boot their engine while the dependencies run; that overlap is not theirs.
     const end = (id: string) => Date.parse(steps.find((s) => s.id === id)?.finishedAt ?? "");
     const dur = (stack: string) => {
       const s = steps.find((x) => x.stack === stack);
@@ -188,7 +185,6 @@ async function rollout(maxParallel: number, portBase: number, earlyStart: "auto"
     const peaks = svc.peaks();
     return {
       wallMs: wall, sumOfStepsMs: sum, sumOfOwnStepTimeMs: ownSum, criticalPathMs: critical, efficiency: round(critical / wall, 3),
-      earlyStartOn: earlyStart === "true" || (earlyStart === "auto" && allowedCpus().length >= EARLY_START_MIN_CPUS) ? 1 : 0,
       primaryStepMs: dur("us-east-1"), replicaStepMaxMs: Math.max(...replicas), replicaStepMinMs: Math.min(...replicas), globalStepMs: dur("global"),
       machineCpuBusySec: round(busySec, 1), machineCpuUtilization: round(busySec / ((wall / 1000) * os.cpus().length), 2),
       machineCpuKernelShare: kernelShare(cpu0, cpu1),
@@ -377,10 +373,8 @@ async function main(): Promise<void> {
   await run("rolloutParallel4", () => rollout(4, 23100));
   await run("rolloutParallel1", () => rollout(1, 24200));
   // The same two with every engine run starting its own dynamic provider (the CLI's default).
-  await run("rolloutParallel4LaunchedProviders", () => rollout(4, 23100, "auto", { ARAGORA_ENGINE_SHARED_PROVIDERS: "false" }));
-  await run("rolloutParallel1LaunchedProviders", () => rollout(1, 24200, "auto", { ARAGORA_ENGINE_SHARED_PROVIDERS: "false" }));
-  // The service's default (auto: early start only with 3 or more CPUs) above; forced on here.
-  await run("rolloutParallel4EarlyStart", () => rollout(4, 23100, "true"));
+  await run("rolloutParallel4LaunchedProviders", () => rollout(4, 23100, { ARAGORA_ENGINE_SHARED_PROVIDERS: "false" }));
+  await run("rolloutParallel1LaunchedProviders", () => rollout(1, 24200, { ARAGORA_ENGINE_SHARED_PROVIDERS: "false" }));
   await run("noopReconcile", () => noopReconcile(25300));
   await run("api", () => apiLoad(26400));
   // The same with the engine at the API's priority: what ARAGORA_ENGINE_NICE buys.
@@ -393,7 +387,7 @@ async function main(): Promise<void> {
   if (engineIds.length > 0) {
     const engineCpus = formatCpuList(engineIds);
     await run("apiEngineCpus", () => apiLoad(26400, { ARAGORA_ENGINE_CPUS: engineCpus }));
-    await run("rolloutParallel4EngineCpus", () => rollout(4, 23100, "auto", { ARAGORA_ENGINE_CPUS: engineCpus }));
+    await run("rolloutParallel4EngineCpus", () => rollout(4, 23100, { ARAGORA_ENGINE_CPUS: engineCpus }));
   }
 
   const p4 = results["rolloutParallel4"];

@@ -17,8 +17,6 @@ export interface ServiceConfig {
   /** Raw `name:role:secret,…`; empty when unset. */
   apiTokens: string;
   maxParallel: number;
-  /** Start `up` steps early while their dependencies finish (docs/performance.md). */
-  earlyStart: boolean;
   /** Niceness of the engine host and everything it starts (0: same priority as the API). */
   engineNice: number;
   /** Engine runs attach to dynamic-provider servers kept between runs (docs/performance.md). */
@@ -55,7 +53,6 @@ const envSchema = z.object({
   ARAGORA_STATE_DIR: z.string().min(1).default(".aragora"),
   ARAGORA_API_TOKENS: z.string().default(""),
   ARAGORA_MAX_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
-  ARAGORA_EARLY_START: z.enum(["auto", "true", "false"], { message: 'must be "auto", "true" or "false"' }).default("auto"),
   ARAGORA_ENGINE_NICE: z.coerce.number().int().min(0).max(19).default(10),
   ARAGORA_ENGINE_SHARED_PROVIDERS: z.enum(["true", "false"], { message: 'must be "true" or "false"' }).default("true"),
   ARAGORA_ENGINE_CPUS: z.string().regex(CPU_LIST_PATTERN, { message: 'must be a CPU list like "1" or "1-3,5"' }).optional(),
@@ -76,12 +73,6 @@ const envSchema = z.object({
   ARAGORA_MAX_QUEUED_OPERATIONS: z.coerce.number().int().min(1).default(100),
 });
 
-/**
- * `auto` early start needs at least this many CPUs: on fewer, the early-started engines take CPU
- * from the step everything waits for (docs/performance.md).
- */
-export const EARLY_START_MIN_CPUS = 3;
-
 /** ARAGORA_ENGINE_CPUS must name CPUs this process may run on (a reversed range is an error too). */
 function checkEngineCpus(list: string, allowed: readonly number[]): void {
   const fail = (reason: string): never => {
@@ -99,8 +90,7 @@ function checkEngineCpus(list: string, allowed: readonly number[]): void {
 
 /**
  * Reads the configuration from an environment; throws one error naming every bad variable.
- * `allowed`, the CPUs this process may run on, bounds ARAGORA_ENGINE_CPUS and, counted, decides
- * `ARAGORA_EARLY_START=auto`; tests pass their own.
+ * `allowed`, the CPUs this process may run on, bounds ARAGORA_ENGINE_CPUS; tests pass their own.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), allowed: readonly number[] = allowedCpus()): ServiceConfig {
   // An empty variable counts as unset (`FOO= npm start`).
@@ -123,7 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     stateDir,
     apiTokens: e.ARAGORA_API_TOKENS.trim(),
     maxParallel: e.ARAGORA_MAX_PARALLEL,
-    earlyStart: e.ARAGORA_EARLY_START === "true" || (e.ARAGORA_EARLY_START === "auto" && allowed.length >= EARLY_START_MIN_CPUS),
     engineNice: e.ARAGORA_ENGINE_NICE,
     engineCpus: e.ARAGORA_ENGINE_CPUS,
     engineSharedProviders: e.ARAGORA_ENGINE_SHARED_PROVIDERS === "true",

@@ -12,8 +12,9 @@ import { ensureBootstrapToken, parseTokens, type TokenEntry } from "./auth/token
 import { prepareStateDir, type ServiceConfig } from "./config";
 import { resolveLocalRoot } from "./localRoot";
 import type { FleetDomain } from "./domain";
+import { asDrillProbe } from "./drills";
 import { createEngineHostRunner } from "./engine/engineHostRunner";
-import { ownPlugins } from "../stacks/program";
+import { ownPlugins } from "../stacks/plugins";
 import type { StackRunner } from "./engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "./engine/toolchain";
 import { createFleetDomain } from "./fleetDomain";
@@ -101,7 +102,6 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     logger,
     handlers: createActionHandlers(o.handlers),
     maxParallel: config.maxParallel,
-    earlyStart: config.earlyStart,
     maxQueued: config.maxQueuedOperations,
   });
   const local = resolveLocalRoot(config.stateDir, config.localRoot);
@@ -114,6 +114,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     localRoot: local.localRoot,
     defaultProvider: config.defaultProvider,
     localPortRange: config.localPortRange,
+    failoverProbe: asDrillProbe(o.lagProbe),
   });
   const recovered = await orchestrator.recover();
   const processMetrics = new ProcessMetrics();

@@ -6,7 +6,6 @@
  * config only; what a stack is comes from here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { localProviderPlugin } from "../components/local/provider";
 import { readGlobalStackConfig, readRegionStackConfig } from "./config";
 import { globalProgram } from "./global";
 import { regionProgram } from "./region";
@@ -25,9 +24,4 @@ export async function stackProgram(): Promise<Record<string, unknown> | undefine
     );
   }
   return (await regionProgram(config)()) ?? undefined;
-}
-
-/** The provider plugins of the project's own that the programs use (the engine keeps servers of them). */
-export function ownPlugins(): { name: string; launcherDir: string; main: string }[] {
-  return [localProviderPlugin()];
 }

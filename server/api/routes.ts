@@ -3,8 +3,7 @@ import { Router, type Request, type Response } from "express";
 import { principalOf, requireRole } from "../auth/middleware";
 import { FLEET_PSEUDO_STACK, type FleetState } from "../domain";
 import { asDrillProbe } from "../drills";
-import { refusalMessage } from "../drills/failoverCheck";
-import { ConflictError, InputError, NotFoundError, UnavailableError } from "../errors";
+import { InputError, NotFoundError, UnavailableError } from "../errors";
 import type { LagProbe, ProcessMetrics } from "../metrics";
 import { probeLag, renderMetrics } from "../metrics";
 import type { Accepted, DryRun, FleetService } from "../orchestrator/fleetService";
@@ -158,17 +157,6 @@ export function createRouter(d: RouteDeps): Router {
   r.post("/failover", requireRole("admin"), async (req, res) => {
     noQuery(req);
     const { to, force } = parsePart(S.failoverBody, req.body ?? {}, "body");
-    // Split-brain checks before anything is recorded (the promote step checks again, and logs the LSNs).
-    if (drills) {
-      const state = await d.fleet.desiredState();
-      const target = state.specs.find((s) => s.name === to);
-      if (target && !target.primary) {
-        const a = await drills.assessFailover(state, to, force === true);
-        if (a && !a.allowed) {
-          throw new ConflictError(refusalMessage(a), { reason: "failover_refused", problems: a.problems, positions: a.seen });
-        }
-      }
-    }
     await sendAccepted(res, await d.fleet.failover(to, actorOf(res), { force: force === true }));
   });
   r.post("/fleet/apply", requireRole("operator"), async (req, res) => {

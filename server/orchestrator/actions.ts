@@ -10,10 +10,11 @@
  *
  * Register replacements with `createActionHandlers({ promote: myPromote, validate: myValidate })`
  * and pass the result to the orchestrator as `handlers`. A handler gets the step, the operation,
- * the fleet state the step should see, the engine, an event sink and the abort signal.
+ * the fleet state the step should see, the engine (run an action on the step's stack), an event
+ * sink and the abort signal.
  */
-import type { EngineEvent, StackRunner, StepResult } from "../engine/stackRunner";
-import type { FleetState, PlanAction, StackProgram } from "../domain";
+import type { EngineEvent, StepAction, StepResult } from "../engine/stackRunner";
+import type { FleetState, PlanAction } from "../domain";
 import type { OperationRecord, StepRecord } from "../../domain/model";
 
 export interface ActionContext {
@@ -21,18 +22,14 @@ export interface ActionContext {
   step: StepRecord;
   /** The fleet state this step applies (after-state; before-state for destroy). */
   state: FleetState;
-  runner: StackRunner;
-  /** Builds the program and config of a stack in a fleet state. */
-  stackProgram(stack: string, state: FleetState): StackProgram;
+  /**
+   * Runs `action` on the step's stack with the program and config of `state`, streaming the
+   * engine's events to `emit` and honouring `signal`.
+   */
+  engine(action: StepAction): Promise<StepResult>;
   /** Records and streams an event of this step (engine events go through here too). */
   emit(event: EngineEvent): void;
   signal: AbortSignal;
-  /**
-   * Set when the step started early, while the steps it depends on still run: settles once they
-   * are done (rejects when one of them did not succeed). Pass it on to the runner (RunOptions.ready),
-   * or await it before acting.
-   */
-  ready?: Promise<void> | undefined;
 }
 
 export interface ActionOutcome {
@@ -45,29 +42,21 @@ export interface ActionOutcome {
 export type ActionHandler = (ctx: ActionContext) => Promise<ActionOutcome>;
 export type ActionHandlers = Record<PlanAction, ActionHandler>;
 
-function engineAction(action: "up" | "preview" | "refresh" | "destroy"): ActionHandler {
-  return async (ctx) => {
-    const { program, config } = ctx.stackProgram(ctx.step.stack, ctx.state);
-    const req = { stack: ctx.step.stack, program, config, source: { state: ctx.state } };
-    const opts = { onEvent: (e: EngineEvent) => { ctx.emit(e); }, signal: ctx.signal, ...(ctx.ready ? { ready: ctx.ready } : {}) };
-    const result = await ctx.runner[action](req, opts);
-    return { status: "succeeded", result };
-  };
+function engineAction(action: StepAction): ActionHandler {
+  return async (ctx) => ({ status: "succeeded", result: await ctx.engine(action) });
 }
 
 /** Default `promote`: apply the after-state (where the target is primary) with `up`. */
-export const defaultPromote: ActionHandler = async (ctx) => {
-  await ctx.ready;
+export const defaultPromote: ActionHandler = (ctx) => {
   ctx.emit({ kind: "promote", message: `promoting ${ctx.step.stack}: applying the after-state with up`, severity: "info" });
   return engineAction("up")(ctx);
 };
 
 /** Default `validate`: not available yet; the step is skipped with a note. */
-export const defaultValidate: ActionHandler = async (ctx) => {
-  await ctx.ready;
+export const defaultValidate: ActionHandler = (ctx) => {
   const note = "cross-region consistency checks are not available yet (no validate handler registered)";
   ctx.emit({ kind: "validate", message: `${ctx.step.stack}: ${note}`, severity: "warning" });
-  return { status: "skipped", note };
+  return Promise.resolve({ status: "skipped", note });
 };
 
 export function createActionHandlers(overrides: Partial<ActionHandlers> = {}): ActionHandlers {

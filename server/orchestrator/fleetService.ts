@@ -1,12 +1,14 @@
 /**
- * Requests to operations: resolves and validates specs against the desired fleet, maps the
- * planner's and resolver's verdicts to the error vocabulary, and hands accepted changes to the
- * orchestrator. Dry runs plan without recording anything.
+ * Requests to operations: resolves and validates specs against the desired fleet, plans each change
+ * once, maps the planner's and resolver's verdicts to the error vocabulary, and hands accepted
+ * changes to the orchestrator with their plan. Dry runs plan without recording anything. A failover
+ * is first put to the split-brain check (failoverAssessment.ts), when one is registered.
  */
 import { PlanError, type ChangeRequest, type FieldIssue, type FleetDomain, type FleetSettings, type FleetState, type Plan, type Provider, type RegionSpec } from "../domain";
 import { ConflictError, InputError, NotFoundError } from "../errors";
 import type { OperationKind, OperationRecord, RegionRecord, StepRecord } from "../../domain/model";
 import type { RegionWrites, Store } from "../store/store";
+import { assessFailoverRequest, failoverRefusal, type FailoverProbe } from "./failoverAssessment";
 import { subjectStatus, type Orchestrator } from "./orchestrator";
 
 export interface FleetServiceOptions {
@@ -17,6 +19,8 @@ export interface FleetServiceOptions {
   localRoot?: string | undefined;
   defaultProvider: Provider;
   localPortRange?: { start: number; end: number } | undefined;
+  /** The split-brain check a failover request must pass before anything is recorded (local target drills). */
+  failoverProbe?: FailoverProbe | undefined;
 }
 
 export interface Accepted {
@@ -75,7 +79,7 @@ export class FleetService {
 
   private plan(before: FleetState, change: ChangeRequest, lastApplied: Record<string, string>): Plan {
     try {
-      return this.o.orchestrator.plan(change, before, lastApplied);
+      return this.o.domain.plan(before, change, lastApplied);
     } catch (err) {
       throw planErrorToServiceError(err);
     }
@@ -94,11 +98,10 @@ export class FleetService {
       const spec = again ? this.resolve(body, [...others, existing.spec], "update") : this.resolve(body, others, "create");
       const before = this.state(others);
       const change: ChangeRequest = { kind: "add", spec };
-      const lastApplied = await this.lastApplied();
-      if (dryRun) return { spec, plan: this.plan(before, change, lastApplied), before };
-      this.plan(before, change, lastApplied);
+      const plan = this.plan(before, change, await this.lastApplied());
+      if (dryRun) return { spec, plan, before };
       const writes: RegionWrites = { upsert: [{ spec, status: "creating" }], remove: [], status: [{ name: spec.name, status: "creating" }] };
-      return this.submit("add", change, [spec.name], before, writes, { spec }, actor, lastApplied);
+      return this.submit("add", plan, [spec.name], before, writes, { spec }, actor);
     });
   }
 
@@ -114,11 +117,10 @@ export class FleetService {
       if (!before.specs.some((s) => s.name === name)) throw new NotFoundError(`region "${name}" does not exist`);
       const spec = this.resolve(input, before.specs, "update");
       const change: ChangeRequest = { kind: "update", spec };
-      const lastApplied = await this.lastApplied();
-      if (dryRun) return { spec, plan: this.plan(before, change, lastApplied), before };
-      this.plan(before, change, lastApplied);
+      const plan = this.plan(before, change, await this.lastApplied());
+      if (dryRun) return { spec, plan, before };
       const writes: RegionWrites = { upsert: [{ spec }], remove: [], status: [{ name, status: "updating" }] };
-      return this.submit("update", change, [name], before, writes, { spec }, actor, lastApplied);
+      return this.submit("update", plan, [name], before, writes, { spec }, actor);
     });
   }
 
@@ -133,9 +135,11 @@ export class FleetService {
       const again = !region.desired;
       const regions = await this.o.store.listRegions();
       const before = this.state(regions.filter((r) => r.desired || r.name === name).map((r) => r.spec));
-      const change: ChangeRequest = { kind: "remove", name };
+      // A shutdown, a conflicting operation or a full queue is answered before the plan is made.
+      this.o.orchestrator.admit([name]);
+      const plan = this.plan(before, { kind: "remove", name }, await this.lastApplied());
       const writes: RegionWrites = { upsert: [], remove: again ? [] : [name], status: [{ name, status: "removing" }] };
-      return this.submit("remove", change, [name], before, writes, { name }, actor, await this.lastApplied());
+      return this.submit("remove", plan, [name], before, writes, { name }, actor);
     });
   }
 
@@ -186,15 +190,14 @@ export class FleetService {
       }
       if (issues.length > 0) throwIssues(issues);
       const change: ChangeRequest = { kind: "apply", specs };
-      const lastApplied = await this.lastApplied();
-      const plan = this.plan(before, change, lastApplied);
+      const plan = this.plan(before, change, await this.lastApplied());
       if (dryRun) return { specs, plan, before };
       const writes: RegionWrites = {
         upsert: specs.map((spec) => (added.has(spec.name) ? { spec, status: "creating" as const } : { spec })),
         remove: [],
         status: specs.map((spec) => ({ name: spec.name, status: added.has(spec.name) ? ("creating" as const) : ("updating" as const) })),
       };
-      const accepted = await this.submit("apply", change, specs.map((s) => s.name), before, writes, { regions: specs }, actor, lastApplied);
+      const accepted = await this.submit("apply", plan, specs.map((s) => s.name), before, writes, { regions: specs }, actor);
       const records = await Promise.all(specs.map((s) => this.o.store.getRegion(s.name)));
       return { operation: accepted.operation, steps: accepted.steps, regions: records.filter((r): r is RegionRecord => r !== undefined) };
     });
@@ -205,23 +208,29 @@ export class FleetService {
     return this.o.orchestrator.exclusive(async () => {
       const before = await this.desiredState();
       if (name !== "global" && !before.specs.some((s) => s.name === name)) throw new NotFoundError(`region "${name}" does not exist`);
-      return this.submit("preview", { kind: "preview", name }, [], before, noWrites(), { name }, actor, await this.lastApplied());
+      this.o.orchestrator.admit([]);
+      const plan = this.plan(before, { kind: "preview", name }, await this.lastApplied());
+      return this.submit("preview", plan, [], before, noWrites(), { name }, actor);
     });
   }
 
   /**
-   * POST /failover. With `force`, the request is recorded as `{ to, force: true }`: the promote
-   * step (server/drills) reads the flag from there and goes past the split-brain checks.
+   * POST /failover. With a failover probe registered, the split-brain check runs first (outside the
+   * submission lock: it probes databases) and a refusal is a 409 with nothing recorded; `force`
+   * goes past it. With `force`, the request is recorded as `{ to, force: true }`: the promote step
+   * (server/drills) reads the flag from there and goes past the same checks, which it runs again.
    */
   async failover(to: string, actor: string, opts: { force?: boolean } = {}): Promise<Accepted> {
+    if (this.o.failoverProbe) {
+      const verdict = await assessFailoverRequest(this.o.failoverProbe, await this.desiredState(), to, opts.force === true);
+      if (verdict && !verdict.allowed) throw failoverRefusal(verdict);
+    }
     return this.o.orchestrator.exclusive(async () => {
       const before = await this.desiredState();
       const target = before.specs.find((s) => s.name === to);
       if (!target) throw new NotFoundError(`region "${to}" does not exist`);
       const oldPrimary = before.specs.find((s) => s.primary);
-      const change: ChangeRequest = { kind: "failover", to };
-      const lastApplied = await this.lastApplied();
-      const plan = this.plan(before, change, lastApplied);
+      const plan = this.plan(before, { kind: "failover", to }, await this.lastApplied());
       const subjects = [to, ...(oldPrimary && oldPrimary.name !== to ? [oldPrimary.name] : [])];
       const writes: RegionWrites = {
         upsert: plan.after.specs.filter((s) => subjects.includes(s.name)).map((spec) => ({ spec })),
@@ -229,7 +238,7 @@ export class FleetService {
         status: subjects.map((name) => ({ name, status: subjectStatus("failover") })),
       };
       const request = opts.force === true ? { to, force: true } : { to };
-      return this.submit("failover", change, subjects, before, writes, request, actor, lastApplied);
+      return this.submit("failover", plan, subjects, before, writes, request, actor);
     });
   }
 
@@ -237,28 +246,17 @@ export class FleetService {
   async fleetOperation(kind: "refresh" | "validate" | "reconcile", actor: string): Promise<Accepted> {
     return this.o.orchestrator.exclusive(async () => {
       const before = await this.desiredState();
-      const change: ChangeRequest = { kind };
-      return this.submit(kind, change, [], before, noWrites(), {}, actor, await this.lastApplied());
+      this.o.orchestrator.admit([]);
+      const plan = this.plan(before, { kind }, await this.lastApplied());
+      return this.submit(kind, plan, [], before, noWrites(), {}, actor);
     });
   }
 
-  private async submit(
-    kind: OperationKind,
-    change: ChangeRequest,
-    subjects: string[],
-    before: FleetState,
-    writes: RegionWrites,
-    request: unknown,
-    actor: string,
-    lastApplied: Record<string, string>,
-  ): Promise<Accepted> {
-    try {
-      const { operation, steps } = await this.o.orchestrator.submit({ kind, change, subjects, before, writes, request, actor }, lastApplied);
-      const region = subjects[0] !== undefined && kind !== "remove" ? await this.o.store.getRegion(subjects[0]) : undefined;
-      return { operation, steps, region };
-    } catch (err) {
-      throw planErrorToServiceError(err);
-    }
+  /** Hands an accepted change and its plan to the orchestrator. Call inside `exclusive`. */
+  private async submit(kind: OperationKind, plan: Plan, subjects: string[], before: FleetState, writes: RegionWrites, request: unknown, actor: string): Promise<Accepted> {
+    const { operation, steps } = await this.o.orchestrator.submit({ kind, plan, subjects, before, writes, request, actor });
+    const region = subjects[0] !== undefined && kind !== "remove" ? await this.o.store.getRegion(subjects[0]) : undefined;
+    return { operation, steps, region };
   }
 }
 

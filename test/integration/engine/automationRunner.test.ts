@@ -14,7 +14,7 @@ import { createAutomationRunner } from "../../../server/engine/automationRunner"
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { pluginsIn } from "../../../server/engine/orphans";
 import type { EngineEvent, StackConfig } from "../../../server/engine/stackRunner";
-import { ownPlugins } from "../../../stacks/program";
+import { ownPlugins } from "../../../stacks/plugins";
 import { GeneratedSecret, OwnedDir } from "../../../components/local/resources";
 import { alive } from "../local/helpers";
 

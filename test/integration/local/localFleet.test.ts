@@ -15,7 +15,8 @@ import { createAutomationRunner } from "../../../server/engine/automationRunner"
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import type { StackOutputs } from "../../../server/engine/stackRunner";
 import { globalStackConfigValues, regionStackConfigValues } from "../../../domain/stackConfigEncoding";
-import { ownPlugins, stackProgram } from "../../../stacks/program";
+import { stackProgram } from "../../../stacks/program";
+import { ownPlugins } from "../../../stacks/plugins";
 import { redisCommands, parseInfo } from "../../../components/local/impl/resp";
 import {
   alive,

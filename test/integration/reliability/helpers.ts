@@ -163,8 +163,6 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
     ARAGORA_API_TOKENS: TOKEN_ENV,
     PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
     ARAGORA_LOG_LEVEL: "debug",
-    // The concurrency and fuzz runs cover the early-start path too, whatever the machine's cores.
-    ARAGORA_EARLY_START: "true",
     ...env,
   });
   const svc = await startService(config, { runner, logger: createLogger({ level: "debug", destination: logs }), offlinePlanner: noPlanner });

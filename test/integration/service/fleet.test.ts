@@ -90,8 +90,8 @@ describe("a fleet through the API on the local target", () => {
     expect(b.dependsOn).toEqual(["up:us-east-1"]);
     expect(Date.parse(a.startedAt)).toBeLessThan(Date.parse(b.finishedAt));
     expect(Date.parse(b.startedAt)).toBeLessThan(Date.parse(a.finishedAt));
-    // global may start early (engine booting), but its program reads the replicas' stacks only
-    // after both replicas' engine updates ended (their summary events).
+    // global starts once both replicas' steps ended, so its program reads the replicas' stacks only
+    // after their engine updates ended (their summary events).
     const events = await readSse(`${svc.url}/operations/${op.id}/events`, TOKENS.viewer);
     const at = (pred: (e: any) => boolean) => events.filter((e) => e.data && pred(e)).map((e) => Date.parse(e.data.at));
     const replicaSummaries = at((e) => e.event === "summary" && (e.data.stepId === "up:eu-west-1" || e.data.stepId === "up:ap-south-1"));

@@ -85,8 +85,8 @@ describe("restart safety", () => {
     const op = (await api("GET", `/operations/${opId}`, { token: "viewer" })).body;
     expect(op.status).toBe("interrupted");
     expect(op.error.code).toBe("interrupted");
-    // up:global started early (its engine boots once the primary's has) and was waiting: interrupted too.
-    expect(op.steps.map((s: any) => s.status)).toEqual(["interrupted", "interrupted"]);
+    // up:global waited for the primary: it is left pending, and the retry runs it.
+    expect(op.steps.map((s: any) => s.status)).toEqual(["interrupted", "pending"]);
     expect((await api("GET", "/regions/us-east-1", { token: "viewer" })).body.status).toBe("interrupted");
     const after = await readStored(opId);
     const ids = after.map((e) => e.id!);

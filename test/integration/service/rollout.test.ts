@@ -1,9 +1,8 @@
 /**
  * The three-region example fleet in one `POST /fleet/apply`, with ARAGORA_MAX_PARALLEL=4 and =1,
  * on the real engine. Asserts the operation succeeds with one `up` per stack; with 1, that no two
- * step intervals overlap and nothing started early; with 4, that the replicas and global started
- * early (engine booted while the primary ran, `step.waiting` events) and that the replicas' engine
- * work overlapped. Prints the wall times (the benchmark, `npm run bench`, is where they are compared).
+ * step intervals overlap; with 4, that the replicas started once the primary's step had ended and
+ * that their engine work overlapped. Prints the wall times (the benchmark, `npm run bench`, is where they are compared).
  */
 import { createLogger } from "../../../server/logger";
 import { startService } from "../../../server/service";
@@ -39,16 +38,12 @@ for (const maxParallel of ORDER) {
       const span = (id: string): [number, number] => [Date.parse(step(id).startedAt), Date.parse(step(id).finishedAt)];
       const intervals = op.steps.map((s: any) => span(s.id)).sort((a: [number, number], b: [number, number]) => a[0] - b[0]);
       const overlaps = intervals.filter((iv: [number, number], i: number) => i > 0 && iv[0] < intervals[i - 1][1]).length;
-      const events = await api("GET", `/operations/${op.id}/events`, { token: "viewer" });
-      const waiting = String(events.body).split("\n").filter((l) => l === "event: step.waiting").length;
       figures[`maxParallel=${maxParallel} overlapping step pairs`] = overlaps;
-      figures[`maxParallel=${maxParallel} early starts`] = waiting;
       if (maxParallel === 1) {
         expect(overlaps).toBe(0);
-        expect(waiting).toBe(0);
       } else {
-        expect(waiting).toBe(3);
-        expect(span("up:eu-west-1")[0]).toBeLessThan(span("up:us-east-1")[1]);
+        expect(span("up:eu-west-1")[0]).toBeGreaterThanOrEqual(span("up:us-east-1")[1]);
+        expect(span("up:ap-south-1")[0]).toBeGreaterThanOrEqual(span("up:us-east-1")[1]);
         expect(span("up:eu-west-1")[0]).toBeLessThan(span("up:ap-south-1")[1]);
         expect(span("up:ap-south-1")[0]).toBeLessThan(span("up:eu-west-1")[1]);
       }

@@ -9,7 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { loadConfig, type ServiceConfig } from "../../../server/config";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
-import { ownPlugins, stackProgram } from "../../../stacks/program";
+import { stackProgram } from "../../../stacks/program";
+import { ownPlugins } from "../../../stacks/plugins";
 import type { StackRunner } from "../../../server/engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { freePortBlock, killAll, processesMentioning } from "../local/helpers";
@@ -52,9 +53,6 @@ export async function testEnv(regions = 3): Promise<TestEnv> {
     ARAGORA_GLB_PORT: String(portBase + regions * 20),
     PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
     ARAGORA_LOG_LEVEL: "info",
-    // On, whatever the machine: the suite keeps exercising the early-start path (auto turns it off
-    // on two cores), and rollout.test.ts and restart.test.ts assert early starts.
-    ARAGORA_EARLY_START: "true",
   };
   return { stateDir, portBase, servicePort: portBase + count, env, config: (extra = {}) => loadConfig({ ...env, ...extra }) };
 }

@@ -52,21 +52,3 @@ describe("ARAGORA_ENGINE_SHARED_PROVIDERS", () => {
     expect(() => loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_ENGINE_SHARED_PROVIDERS: "yes" }, "/", [0, 1])).toThrow(/ARAGORA_ENGINE_SHARED_PROVIDERS: must be "true" or "false"/);
   });
 });
-
-describe("ARAGORA_EARLY_START", () => {
-  test.each([
-    [undefined, 2, false],
-    [undefined, 3, true],
-    ["auto", 2, false],
-    ["auto", 8, true],
-    ["true", 2, true],
-    ["false", 8, false],
-  ])("when it is %s on %d CPUs, then earlyStart is %s", (raw, cpus, want) => {
-    const env = raw === undefined ? { ARAGORA_STATE_DIR: "x" } : { ARAGORA_STATE_DIR: "x", ARAGORA_EARLY_START: raw };
-    expect(loadConfig(env, "/", Array.from({ length: cpus }, (_, i) => i)).earlyStart).toBe(want);
-  });
-
-  test("when it is not auto, true or false, then loading fails naming the variable and the choices", () => {
-    expect(() => loadConfig({ ARAGORA_STATE_DIR: "x", ARAGORA_EARLY_START: "yes" })).toThrow(/ARAGORA_EARLY_START: must be "auto", "true" or "false"/);
-  });
-});

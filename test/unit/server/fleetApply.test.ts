@@ -36,11 +36,13 @@ describe("POST /fleet/apply with a fake engine", () => {
     expect(ap!.start).toBeLessThan(eu!.end!);
     expect(glb!.start).toBeGreaterThanOrEqual(Math.max(eu!.end!, ap!.end!));
     expect(h.runner.overlapsOnOneStack).toBe(0);
+    // Every run gets its event sink and abort signal, and nothing else (no gate to wait on).
+    expect(h.runner.calls.map((c) => c.options.join())).toEqual(Array<string>(4).fill("onEvent,signal"));
     const list = await h.req("GET", "/regions", { token: "viewer" });
     expect(list.body.regions.map((r: any) => [r.name, r.status])).toEqual([["us-east-1", "ready"], ["eu-west-1", "ready"], ["ap-south-1", "ready"]]);
   });
 
-  test("when the primary fails, then the early-started replicas and global never run their programs and end cancelled, not failed", async () => {
+  test("when the primary fails, then the replicas and global never run and end cancelled, not failed, and a retry completes the operation", async () => {
     h.runner.delayMs = 80;
     h.runner.failures.set("up:us-east-1", "postgres did not start");
     const res = await h.req("POST", "/fleet/apply", { body: fleet });
@@ -49,12 +51,12 @@ describe("POST /fleet/apply with a fake engine", () => {
     expect(op.error.message).toBe("step up:us-east-1 failed: postgres did not start");
     expect(op.steps.map((s: any) => [s.id, s.status, s.note])).toEqual([
       ["up:us-east-1", "failed", undefined],
-      ["up:eu-west-1", "cancelled", "not run: up:us-east-1 failed"],
-      ["up:ap-south-1", "cancelled", "not run: up:us-east-1 failed"],
-      ["up:global", "cancelled", "not run: up:us-east-1 failed"],
+      ["up:eu-west-1", "cancelled", "not run: an earlier step failed"],
+      ["up:ap-south-1", "cancelled", "not run: an earlier step failed"],
+      ["up:global", "cancelled", "not run: an earlier step failed"],
     ]);
+    expect(op.steps.filter((s: any) => s.status === "cancelled").map((s: any) => [s.attempt, s.startedAt])).toEqual([[0, undefined], [0, undefined], [0, undefined]]);
     expect(h.runner.calls.map((c) => c.stack)).toEqual(["us-east-1"]);
-    expect(h.runner.earlyAbandoned.sort()).toEqual(["up:ap-south-1", "up:eu-west-1", "up:global"]);
     const retry = await h.req("POST", `/operations/${op.id}/retry`, {});
     expect(retry.status).toBe(202);
     expect((await h.waitFor(op.id)).status).toBe("succeeded");
@@ -73,35 +75,35 @@ describe("POST /fleet/apply with a fake engine", () => {
     expect(call("eu-west-1").start).toBeGreaterThanOrEqual(call("us-east-1").end!);
     expect(call("ap-south-1").start).toBeGreaterThanOrEqual(call("us-east-1").end!);
     expect(call("global").start).toBeGreaterThanOrEqual(Math.max(call("eu-west-1").end!, call("ap-south-1").end!));
-    expect([call("eu-west-1").early, call("global").early]).toEqual([true, true]);
   });
 
-  test("when max parallel is 1, then nothing starts early and the steps run one after another", async () => {
+  test("when max parallel is 1, then the steps run one after another", async () => {
     await h.close();
     h = await startHarness({ maxParallel: 1 });
     h.runner.delayMs = 40;
     const op = await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
     expect(op.status).toBe("succeeded");
-    expect(h.runner.calls.map((c) => c.early)).toEqual([false, false, false, false]);
     const steps = [...op.steps].sort((x: any, y: any) => Date.parse(x.startedAt) - Date.parse(y.startedAt));
     for (let i = 1; i < steps.length; i++) expect(Date.parse(steps[i].startedAt)).toBeGreaterThanOrEqual(Date.parse(steps[i - 1].finishedAt));
   });
 
-  test("when early start is off, then replicas still run in parallel but none starts before the primary is done", async () => {
-    const op = await applyOn({ earlyStart: false }, 60);
+  test("when the replicas wait on the primary, then they run in parallel once it is done, and none starts before", async () => {
+    const op = await applyOn({}, 60);
     expect(op.status).toBe("succeeded");
-    expect(h.runner.calls.map((c) => c.early)).toEqual([false, false, false, false]);
     const step = (id: string) => op.steps.find((s: any) => s.id === id);
     expect(Date.parse(step("up:eu-west-1").startedAt)).toBeGreaterThanOrEqual(Date.parse(step("up:us-east-1").finishedAt));
+    expect(Date.parse(step("up:ap-south-1").startedAt)).toBeGreaterThanOrEqual(Date.parse(step("up:us-east-1").finishedAt));
     expect(Date.parse(step("up:eu-west-1").startedAt)).toBeLessThan(Date.parse(step("up:ap-south-1").finishedAt));
+    expect(Date.parse(step("up:ap-south-1").startedAt)).toBeLessThan(Date.parse(step("up:eu-west-1").finishedAt));
   });
 
   test("when the primary runs and two replicas wait on it, then the engine is asked ahead for two engines, never for more than run at once", async () => {
-    const op = await applyOn({ earlyStart: false }, 60);
+    const op = await applyOn({}, 60);
     expect(op.status).toBe("succeeded");
-    const duringPrimary = h.runner.prepared.filter((p) => p.running.join() === "us-east-1");
-    expect(duringPrimary.length).toBeGreaterThan(0);
-    expect(duringPrimary.every((p) => p.parallel === 2)).toBe(true);
+    // Asked as the primary's step starts, before either replica runs: the second engine boots beside the primary.
+    expect(h.runner.prepared[0]).toEqual({ parallel: 2, called: [] });
+    const beforeReplicas = h.runner.prepared.filter((p) => p.called.every((s) => s === "us-east-1"));
+    expect(beforeReplicas.every((p) => p.parallel === 2)).toBe(true);
     expect(Math.max(...h.runner.prepared.map((p) => p.parallel))).toBe(2);
   });
 

@@ -16,10 +16,12 @@ import {
   type StepAction,
   type StepResult,
 } from "../../../server/engine/stackRunner";
+import type { FleetDomain } from "../../../server/domain";
 import { createFleetDomain } from "../../../server/fleetDomain";
 import { createLogger } from "../../../server/logger";
 import { createActionHandlers, type ActionHandlers } from "../../../server/orchestrator/actions";
 import { EventBus } from "../../../server/orchestrator/eventBus";
+import type { FailoverProbe } from "../../../server/orchestrator/failoverAssessment";
 import { FleetService } from "../../../server/orchestrator/fleetService";
 import { Orchestrator } from "../../../server/orchestrator/orchestrator";
 import type { OfflinePlanner } from "../../../server/plan/offlinePlanner";
@@ -36,12 +38,11 @@ export const TOKEN_ENV = `vera:viewer:${TOKENS.viewer},otto:operator:${TOKENS.op
 export interface RunnerCall {
   stack: string;
   action: StepAction;
-  /** When the program would run (after `ready`, for an early-started step). */
   start: number;
   end?: number;
   config: StackRunRequest["config"];
-  /** Whether the step was started early (RunOptions.ready given). */
-  early?: boolean;
+  /** The RunOptions the call got (their names). */
+  options: string[];
 }
 
 export class FakeRunner implements StackRunner {
@@ -59,13 +60,11 @@ export class FakeRunner implements StackRunner {
   outputsByStack = new Map<string, StackOutputs>();
   private active = new Set<string>();
   overlapsOnOneStack = 0;
-  /** Early-started calls whose dependencies did not succeed (their program never ran). */
-  earlyAbandoned: string[] = [];
-  /** prepare() hints, with the stacks running when each came. */
-  prepared: { parallel: number; running: string[] }[] = [];
+  /** prepare() hints, with the stacks of the calls made before each came. */
+  prepared: { parallel: number; called: string[] }[] = [];
 
   prepare(parallel: number): void {
-    this.prepared.push({ parallel, running: [...this.active].sort() });
+    this.prepared.push({ parallel, called: this.calls.map((c) => c.stack) });
   }
 
   private async run(action: StepAction, req: StackRunRequest, opts: RunOptions = {}): Promise<StepResult> {
@@ -73,17 +72,7 @@ export class FakeRunner implements StackRunner {
     this.active.add(req.stack);
     // Like the engine: it reports the stack resource as soon as it has booted, before the program runs.
     opts.onEvent?.({ kind: "resourcePre", message: `create pulumi:pulumi:Stack aragora-${req.stack}`, urn: `urn:pulumi:${req.stack}::aragora::pulumi:pulumi:Stack::aragora-${req.stack}`, op: "create" });
-    // An early-started step: the stack is taken now, the "program" runs once `ready` settles.
-    if (opts.ready) {
-      try {
-        await opts.ready;
-      } catch (err) {
-        this.active.delete(req.stack);
-        this.earlyAbandoned.push(`${action}:${req.stack}`);
-        throw err;
-      }
-    }
-    const call: RunnerCall = { stack: req.stack, action, start: Date.now(), config: req.config, early: opts.ready !== undefined };
+    const call: RunnerCall = { stack: req.stack, action, start: Date.now(), config: req.config, options: Object.keys(opts).sort() };
     this.calls.push(call);
     try {
       opts.onEvent?.({ kind: "resourcePre", message: `creating aragora:local:Thing ${req.stack}-thing`, urn: `urn:pulumi:${req.stack}::aragora::thing`, op: "create" });
@@ -153,20 +142,21 @@ export interface Harness {
   waitFor(operationId: string, timeoutMs?: number): Promise<any>;
 }
 
-export async function startHarness(o: { maxParallel?: number; earlyStart?: boolean; runner?: FakeRunner; store?: SqliteStore; handlers?: Partial<ActionHandlers>; offlinePlanner?: OfflinePlanner; bodyLimit?: string } = {}): Promise<Harness> {
+export async function startHarness(o: { maxParallel?: number; runner?: FakeRunner; store?: SqliteStore; handlers?: Partial<ActionHandlers>; offlinePlanner?: OfflinePlanner; bodyLimit?: string; failoverProbe?: FailoverProbe; domain?: FleetDomain } = {}): Promise<Harness> {
   const store = o.store ?? new SqliteStore(":memory:");
   const runner = o.runner ?? new FakeRunner();
   const logs = new LogSink();
   const logger = createLogger({ level: "info", destination: logs });
-  const domain = createFleetDomain();
+  const domain = o.domain ?? createFleetDomain();
   const bus = new EventBus();
-  const orchestrator = new Orchestrator({ store, runner, domain, bus, logger, handlers: createActionHandlers(o.handlers), maxParallel: o.maxParallel ?? 4, earlyStart: o.earlyStart, shutdownGraceMs: 2000 });
+  const orchestrator = new Orchestrator({ store, runner, domain, bus, logger, handlers: createActionHandlers(o.handlers), maxParallel: o.maxParallel ?? 4, shutdownGraceMs: 2000 });
   const fleet = new FleetService({
     store, domain, orchestrator,
     settings: fleetSettings.parse({ local: { glbPort: 39080 } }),
     localRoot: "/tmp/aragora-unit-local",
     defaultProvider: "local",
     localPortRange: { start: 36000, end: 36999 },
+    failoverProbe: o.failoverProbe,
   });
   await orchestrator.recover();
   const app = createApp({ store, fleet, orchestrator, bus, tokens: parseTokens(TOKEN_ENV), logger, version: "test", offlinePlanner: o.offlinePlanner, bodyLimit: o.bodyLimit, sseHeartbeatMs: 50 });

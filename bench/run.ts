@@ -18,7 +18,6 @@ import * as path from "node:path";
 import type { LoadRequest, LoadResult } from "./loadClient";
 import { median, round } from "./stats";
 import { EARLY_START_MIN_CPUS } from "../server/config";
-import { allowedCpus, formatCpuList } from "../server/cpuList";
 import { createAutomationRunner } from "../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../server/engine/toolchain";
 import { regionProgram } from "../stacks/region";
@@ -188,7 +187,7 @@ async function rollout(maxParallel: number, portBase: number, earlyStart: "auto"
     const peaks = svc.peaks();
     return {
       wallMs: wall, sumOfStepsMs: sum, sumOfOwnStepTimeMs: ownSum, criticalPathMs: critical, efficiency: round(critical / wall, 3),
-      earlyStartOn: earlyStart === "true" || (earlyStart === "auto" && allowedCpus().length >= EARLY_START_MIN_CPUS) ? 1 : 0,
+      earlyStartOn: earlyStart === "true" || (earlyStart === "auto" && os.availableParallelism() >= EARLY_START_MIN_CPUS) ? 1 : 0,
       primaryStepMs: dur("us-east-1"), replicaStepMaxMs: Math.max(...replicas), replicaStepMinMs: Math.min(...replicas), globalStepMs: dur("global"),
       machineCpuBusySec: round(busySec, 1), machineCpuUtilization: round(busySec / ((wall / 1000) * os.cpus().length), 2),
       machineCpuKernelShare: kernelShare(cpu0, cpu1),
@@ -383,18 +382,9 @@ async function main(): Promise<void> {
   await run("rolloutParallel4EarlyStart", () => rollout(4, 23100, "true"));
   await run("noopReconcile", () => noopReconcile(25300));
   await run("api", () => apiLoad(26400));
-  // The same with the engine at the API's priority: what ARAGORA_ENGINE_NICE buys.
-  await run("apiEngineNice0", () => apiLoad(26400, { ARAGORA_ENGINE_NICE: "0" }));
   // The same load from autocannon's rate mode (bursty, timed from the send): the figures before the
   // steady client, kept for comparison.
   await run("apiAutocannon", () => apiLoad(26400, {}, "autocannon"));
-  // The engine confined to all CPUs but the first, which is left to the API; and what that costs a rollout.
-  const engineIds = allowedCpus().slice(1);
-  if (engineIds.length > 0) {
-    const engineCpus = formatCpuList(engineIds);
-    await run("apiEngineCpus", () => apiLoad(26400, { ARAGORA_ENGINE_CPUS: engineCpus }));
-    await run("rolloutParallel4EngineCpus", () => rollout(4, 23100, "auto", { ARAGORA_ENGINE_CPUS: engineCpus }));
-  }
 
   const p4 = results["rolloutParallel4"];
   const p1 = results["rolloutParallel1"];

@@ -72,7 +72,7 @@ export function createServiceRunner(config: ServiceConfig, engineEnv: Record<str
     env: engineEnv,
     projectDir: projectDir(),
     sharedProviders: config.engineSharedProviders,
-  }, { nice: config.engineNice, cpus: config.engineCpus, maxHosts: config.maxParallel });
+  }, { maxHosts: config.maxParallel });
 }
 
 export async function startService(config: ServiceConfig, o: ServiceOverrides = {}): Promise<RunningService> {

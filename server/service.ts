@@ -7,7 +7,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { fleetSettings } from "../stacks/spec/fleetSettings";
-import { createApp, createHttpServer } from "./app";
+import { createApp } from "./app";
 import { ensureBootstrapToken, parseTokens, type TokenEntry } from "./auth/tokens";
 import { prepareStateDir, type ServiceConfig } from "./config";
 import { resolveLocalRoot } from "./localRoot";
@@ -130,7 +130,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     lagProbe: o.lagProbe,
     processMetrics,
   });
-  const server = createHttpServer(app);
+  const server = http.createServer(app);
   // Longer than clients' keep-alive (undici: 4 s idle) so a reused connection is never reset under it.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

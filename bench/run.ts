@@ -18,6 +18,7 @@ import * as path from "node:path";
 import type { LoadRequest, LoadResult } from "./loadClient";
 import { median, round } from "./stats";
 import { EARLY_START_MIN_CPUS } from "../server/config";
+import { EVENT_LOOP_RESOLUTION_MS } from "../server/metrics";
 import { createAutomationRunner } from "../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../server/engine/toolchain";
 import { regionProgram } from "../stacks/region";
@@ -105,11 +106,15 @@ class Service {
     return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
-  /** The service's own event-loop delay (ms) since the previous call: `/metrics` resets it per scrape. */
+  /**
+   * The service's own event-loop delay (ms) since the previous call: `/metrics` resets it per scrape.
+   * prom-client reports the intervals of a timer due every EVENT_LOOP_RESOLUTION_MS; how late it
+   * fired is the interval less that.
+   */
   async loopDelay(): Promise<{ p99Ms: number; maxMs: number }> {
     const r = await fetch(`${this.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const text = await r.text();
-    const read = (name: string) => round(Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) * 1000, 1);
+    const read = (name: string) => round(Math.max(0, Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) * 1000 - EVENT_LOOP_RESOLUTION_MS), 1);
     return { p99Ms: read("nodejs_eventloop_lag_p99_seconds"), maxMs: read("nodejs_eventloop_lag_max_seconds") };
   }
 

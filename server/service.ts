@@ -17,7 +17,7 @@ import type { StackRunner } from "./engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "./engine/toolchain";
 import { createFleetDomain } from "./fleetDomain";
 import { createLogger, type Logger } from "./logger";
-import { ProcessMetrics, type LagProbe } from "./metrics";
+import { ServiceMetrics, type LagProbe } from "./metrics";
 import { createActionHandlers, type ActionHandlers } from "./orchestrator/actions";
 import { EventBus } from "./orchestrator/eventBus";
 import { FleetService } from "./orchestrator/fleetService";
@@ -114,7 +114,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     localPortRange: config.localPortRange,
   });
   const recovered = await orchestrator.recover();
-  const processMetrics = new ProcessMetrics();
+  const metrics = new ServiceMetrics({ store, queue: () => orchestrator.stats(), lagProbe: o.lagProbe });
 
   const app = createApp({
     store,
@@ -128,7 +128,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     version: version(),
     offlinePlanner: o.offlinePlanner ?? createChildProcessPlanner({ cwd: projectDir() }),
     lagProbe: o.lagProbe,
-    processMetrics,
+    metrics,
   });
   const server = http.createServer(app);
   // Longer than clients' keep-alive (undici: 4 s idle) so a reused connection is never reset under it.
@@ -158,7 +158,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
       await closed;
       await runner.close?.();
       await store.close();
-      processMetrics.close();
+      metrics.close();
       logger.info("stopped");
     })();
     return stopping;

@@ -7,7 +7,6 @@
 import express, { type Express, type RequestHandler } from "express";
 import helmet from "helmet";
 import { randomUUID } from "node:crypto";
-import * as http from "node:http";
 import { authenticateRequests, principalOf } from "./auth/middleware";
 import { rateLimitChanges } from "./auth/rateLimit";
 import type { TokenEntry } from "./auth/tokens";
@@ -79,36 +78,4 @@ export function createApp(deps: AppDeps): Express {
   app.use(notFoundRoute);
   app.use(errorMiddleware(deps.logger));
   return app;
-}
-
-/**
- * The HTTP server for an app, with request and response objects born with Express's prototypes.
- *
- * Express gives every request and response its own prototype (`Object.setPrototypeOf(req,
- * app.request)`). In V8 that change of prototype kept each request's objects alive until the next
- * full GC: under 200 requests/s the old generation grew by about 3.5 MB a second and every scavenge
- * (about one a second) took 3-23 ms, stalling every request that came in meanwhile. Created with
- * the prototype Express would set, the objects keep it (setting the same prototype changes
- * nothing), the old generation stays flat and a scavenge takes under 1 ms (docs/performance.md).
- *
- * Node's IncomingMessage and ServerResponse are constructor functions that initialize `this`, so a
- * constructor with Express's prototype calls them on the new object. Building through
- * `Reflect.construct` instead keeps the prototype too but not the effect (the growth stayed), so
- * should Node make them classes, this falls back to the plain server.
- */
-export function createHttpServer(app: Express): http.Server {
-  type Init = (this: object, ...args: unknown[]) => void;
-  const bornWith = (base: unknown, proto: object): unknown => {
-    if (typeof base !== "function" || /^class\b/.test(Function.prototype.toString.call(base))) return undefined;
-    const init = base as Init;
-    function Born(this: object, ...args: unknown[]): void {
-      init.apply(this, args);
-    }
-    Born.prototype = proto;
-    return Born;
-  };
-  const IncomingMessage = bornWith(http.IncomingMessage, app.request);
-  const ServerResponse = bornWith(http.ServerResponse, app.response);
-  if (IncomingMessage === undefined || ServerResponse === undefined) return http.createServer(app);
-  return http.createServer({ IncomingMessage: IncomingMessage as typeof http.IncomingMessage, ServerResponse: ServerResponse as typeof http.ServerResponse }, app);
 }

@@ -8,7 +8,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { PROVIDERS, type Provider } from "../domain/spec/regionSpec";
-import { allowedCpus, CPU_LIST_PATTERN, formatCpuList, parseCpuList } from "./cpuList";
 
 export interface ServiceConfig {
   port: number;
@@ -17,12 +16,8 @@ export interface ServiceConfig {
   /** Raw `name:role:secret,…`; empty when unset. */
   apiTokens: string;
   maxParallel: number;
-  /** Niceness of the engine host and everything it starts (0: same priority as the API). */
-  engineNice: number;
   /** Engine runs attach to dynamic-provider servers kept between runs (docs/performance.md). */
   engineSharedProviders: boolean;
-  /** CPU list the engine is confined to (taskset syntax); undefined: all CPUs. */
-  engineCpus?: string | undefined;
   defaultProvider: Provider;
   backendUrl: string;
   /** Passphrase given directly (env), if any. */
@@ -53,9 +48,7 @@ const envSchema = z.object({
   ARAGORA_STATE_DIR: z.string().min(1).default(".aragora"),
   ARAGORA_API_TOKENS: z.string().default(""),
   ARAGORA_MAX_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
-  ARAGORA_ENGINE_NICE: z.coerce.number().int().min(0).max(19).default(10),
   ARAGORA_ENGINE_SHARED_PROVIDERS: z.enum(["true", "false"], { message: 'must be "true" or "false"' }).default("true"),
-  ARAGORA_ENGINE_CPUS: z.string().regex(CPU_LIST_PATTERN, { message: 'must be a CPU list like "1" or "1-3,5"' }).optional(),
   ARAGORA_DEFAULT_PROVIDER: z.enum(PROVIDERS).default("local"),
   PULUMI_BACKEND_URL: z.string().min(1).optional(),
   PULUMI_CONFIG_PASSPHRASE: z.string().optional(),
@@ -73,31 +66,27 @@ const envSchema = z.object({
   ARAGORA_MAX_QUEUED_OPERATIONS: z.coerce.number().int().min(1).default(100),
 });
 
-/** ARAGORA_ENGINE_CPUS must name CPUs this process may run on (a reversed range is an error too). */
-function checkEngineCpus(list: string, allowed: readonly number[]): void {
-  const fail = (reason: string): never => {
-    throw new Error(`invalid configuration:\n  ARAGORA_ENGINE_CPUS: ${reason}`);
-  };
-  let ids: number[] = [];
-  try {
-    ids = parseCpuList(list);
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  const missing = ids.filter((id) => !allowed.includes(id));
-  if (missing.length > 0) fail(`${formatCpuList(missing)} not among the CPUs this process may run on (${formatCpuList(allowed)})`);
-}
+/**
+ * Settings that left the service: process priority and CPU placement belong to the deployment
+ * (README, "Running in production"), and early start went. A deployment that still sets them is
+ * told so at start, rather than silently running without what it asked for.
+ */
+const REMOVED: Record<string, string> = {
+  ARAGORA_EARLY_START: "removed: a step starts when the steps it depends on are done (docs/architecture.md)",
+  ARAGORA_ENGINE_NICE: "removed: set the service's priority in its deployment (systemd Nice=/CPUWeight=, container CPU shares; README, Running in production)",
+  ARAGORA_ENGINE_CPUS: "removed: set the service's CPUs in its deployment (systemd CPUAffinity=, docker --cpuset-cpus; README, Running in production)",
+};
 
 /**
  * Reads the configuration from an environment; throws one error naming every bad variable.
- * `allowed`, the CPUs this process may run on, bounds ARAGORA_ENGINE_CPUS; tests pass their own.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), allowed: readonly number[] = allowedCpus()): ServiceConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServiceConfig {
   // An empty variable counts as unset (`FOO= npm start`).
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = envSchema.safeParse(given);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  const removed = Object.keys(REMOVED).filter((k) => k in given).map((k) => `${k}: ${REMOVED[k] ?? "removed"}`);
+  if (!parsed.success || removed.length > 0) {
+    const lines = [...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`)), ...removed];
     throw new Error(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const e = parsed.data;
@@ -105,7 +94,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (start >= end || end > 65535 || start < 1024) {
     throw new Error("invalid configuration:\n  ARAGORA_LOCAL_PORT_RANGE: must be an increasing range within 1024-65535");
   }
-  if (e.ARAGORA_ENGINE_CPUS !== undefined) checkEngineCpus(e.ARAGORA_ENGINE_CPUS, allowed);
   const stateDir = path.resolve(cwd, e.ARAGORA_STATE_DIR);
   return {
     port: e.PORT,
@@ -113,8 +101,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     stateDir,
     apiTokens: e.ARAGORA_API_TOKENS.trim(),
     maxParallel: e.ARAGORA_MAX_PARALLEL,
-    engineNice: e.ARAGORA_ENGINE_NICE,
-    engineCpus: e.ARAGORA_ENGINE_CPUS,
     engineSharedProviders: e.ARAGORA_ENGINE_SHARED_PROVIDERS === "true",
     defaultProvider: e.ARAGORA_DEFAULT_PROVIDER,
     backendUrl: e.PULUMI_BACKEND_URL ?? `file://${path.join(stateDir, "backend")}`,

@@ -1,18 +1,23 @@
 /**
- * `GET /metrics` in Prometheus text format: operations by kind and status, step durations by
- * action (histogram), queue depth, running steps, and per-region replication lag from a pluggable
- * probe (the runbook's `pg_replication_lag_seconds`).
+ * `GET /metrics` through prom-client, one Registry per service instance (several services in one
+ * test process do not share series):
+ *
+ * - prom-client's default metrics: the process's CPU time, memory, file descriptors, heap, GC,
+ *   and its event-loop delay (`nodejs_eventloop_lag_{min,max,mean,p50,p90,p99}_seconds`: the
+ *   intervals of a 10 ms timer since the previous scrape, so 0.01 means "on time");
+ * - `aragora_operations{kind,status}`: operations recorded, by kind and status (from the store);
+ * - `aragora_step_duration_seconds{action}`: a histogram of finished steps' durations (from the
+ *   store: every step ever finished, so it survives restarts; see stepDurationHistogram);
+ * - `aragora_queue_depth`, `aragora_steps_waiting`, `aragora_steps_running`: the orchestrator now;
+ * - `pg_replication_lag_seconds{region}`: only with a lag probe.
  *
  * Lag probe seam: pass `lagProbe` to createApp. It gets the regions and returns seconds per region
  * (undefined = unknown, e.g. a primary or an idle standby whose replay_lag is NULL). main.ts passes
  * the drills' probe (server/drills), which reads `pg_stat_replication` on the local target's
  * primary; without a probe no lag series is exported. The probe is bounded by a timeout so a slow
  * database never stalls a scrape.
- *
- * The service process itself (ProcessMetrics): CPU time, resident memory, and how late its event
- * loop ran since the previous scrape, which is how long a request could have waited for it.
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { AggregatorRegistry, collectDefaultMetrics, Gauge, Registry, type PrometheusContentType } from "prom-client";
 import type { RegionRecord } from "../domain/model";
 import type { StoreMetrics } from "./store/store";
 
@@ -27,7 +32,8 @@ export interface QueueStats {
   waitingSteps: number;
 }
 
-const esc = (v: string): string => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+/** Resolution of the event-loop delay sampler: a timer every 10 ms, and how long each interval took. */
+export const EVENT_LOOP_RESOLUTION_MS = 10;
 
 export async function probeLag(probe: LagProbe | undefined, regions: readonly RegionRecord[], timeoutMs = 2000): Promise<Record<string, number | undefined>> {
   if (!probe) return {};
@@ -48,71 +54,97 @@ export async function probeLag(probe: LagProbe | undefined, regions: readonly Re
   }
 }
 
-/** A series' HELP and TYPE lines. */
-function header(name: string, type: "gauge" | "counter" | "histogram", help: string): string[] {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+/** Where the service's own series come from. */
+export interface MetricsSources {
+  store: { metrics(): Promise<StoreMetrics>; listRegions(): Promise<RegionRecord[]> };
+  queue: () => QueueStats;
+  lagProbe?: LagProbe | undefined;
+  /** Bound on one lag probe (default 2 s). */
+  lagTimeoutMs?: number | undefined;
 }
 
-/** A series with one unlabelled value. */
-function single(name: string, type: "gauge" | "counter", help: string, value: number): string[] {
-  return [...header(name, type, help), `${name} ${String(value)}`];
-}
+const STEP_DURATION = "aragora_step_duration_seconds";
 
-/** Resolution of the event-loop delay sampler: a timer every 10 ms, and how late it fired. */
-const LOOP_RESOLUTION_MS = 10;
-
-export class ProcessMetrics {
-  private readonly loop: ReturnType<typeof monitorEventLoopDelay> = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-
-  constructor() {
-    this.loop.enable();
-  }
-
-  /** The process's series; the event-loop figures cover the time since the previous call. */
-  lines(): string[] {
-    const cpu = process.cpuUsage();
-    const late = (ns: number): number => (this.loop.count === 0 ? 0 : Math.max(0, ns / 1e9 - LOOP_RESOLUTION_MS / 1000));
-    const p50 = late(this.loop.percentile(50));
-    const p99 = late(this.loop.percentile(99));
-    const max = late(this.loop.max);
-    this.loop.reset();
-    return [
-      ...single("process_cpu_seconds_total", "counter", "User and system CPU time of the service process.", (cpu.user + cpu.system) / 1e6),
-      ...single("process_resident_memory_bytes", "gauge", "Resident memory of the service process.", process.memoryUsage.rss()),
-      ...single("nodejs_eventloop_lag_p50_seconds", "gauge", "Median delay of the service's event loop since the previous scrape.", p50),
-      ...single("nodejs_eventloop_lag_p99_seconds", "gauge", "99th percentile delay of the service's event loop since the previous scrape.", p99),
-      ...single("nodejs_eventloop_lag_max_seconds", "gauge", "Longest delay of the service's event loop since the previous scrape.", max),
-    ];
-  }
-
-  close(): void {
-    this.loop.disable();
-  }
-}
-
-export function renderMetrics(m: StoreMetrics, q: QueueStats, lag: Record<string, number | undefined>, proc?: ProcessMetrics): string {
-  const lines: string[] = [];
-  lines.push(...header("aragora_operations", "gauge", "Operations recorded, by kind and status."));
-  for (const o of m.operations) lines.push(`aragora_operations{kind="${esc(o.kind)}",status="${esc(o.status)}"} ${o.count}`);
-
-  lines.push(...header("aragora_step_duration_seconds", "histogram", "Duration of finished stack steps, by action."));
+/**
+ * The step-duration histogram as prom-client's metric JSON (what `getMetricsAsJSON()` gives for a
+ * histogram). The store keeps every finished step and counts them into buckets per scrape, so the
+ * histogram is all-time and survives restarts; prom-client's Histogram only counts what this
+ * process observed, so the counted buckets go through `AggregatorRegistry.aggregate`, prom-client's
+ * way in for metrics counted elsewhere.
+ */
+function stepDurationHistogram(m: StoreMetrics): object {
+  const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
   for (const d of m.stepDurations) {
-    const a = esc(d.action);
-    for (const b of d.buckets) lines.push(`aragora_step_duration_seconds_bucket{action="${a}",le="${b.le}"} ${b.count}`);
-    lines.push(`aragora_step_duration_seconds_bucket{action="${a}",le="+Inf"} ${d.count}`);
-    lines.push(`aragora_step_duration_seconds_sum{action="${a}"} ${d.sumSeconds}`);
-    lines.push(`aragora_step_duration_seconds_count{action="${a}"} ${d.count}`);
+    for (const b of d.buckets) values.push({ metricName: `${STEP_DURATION}_bucket`, labels: { action: d.action, le: b.le }, value: b.count });
+    values.push({ metricName: `${STEP_DURATION}_bucket`, labels: { action: d.action, le: "+Inf" }, value: d.count });
+    values.push({ metricName: `${STEP_DURATION}_sum`, labels: { action: d.action }, value: d.sumSeconds });
+    values.push({ metricName: `${STEP_DURATION}_count`, labels: { action: d.action }, value: d.count });
+  }
+  return { name: STEP_DURATION, help: "Duration of finished stack steps, by action.", type: "histogram", aggregator: "sum", values };
+}
+
+/** The service's /metrics: its Registry, and the scrape. */
+export class ServiceMetrics {
+  private readonly registry = new Registry();
+
+  constructor(private readonly src: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS });
+
+    new Gauge({
+      name: "aragora_operations",
+      help: "Operations recorded, by kind and status.",
+      labelNames: ["kind", "status"] as const,
+      registers,
+      async collect() {
+        const { operations } = await src.store.metrics();
+        this.reset();
+        for (const o of operations) this.set({ kind: o.kind, status: o.status }, o.count);
+      },
+    });
+    const queueGauge = (name: string, help: string, pick: (q: QueueStats) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(pick(src.queue()));
+        },
+      });
+    };
+    queueGauge("aragora_queue_depth", "Operations accepted but not started yet.", (q) => q.queuedOperations);
+    queueGauge("aragora_steps_waiting", "Steps of active operations waiting for their turn.", (q) => q.waitingSteps);
+    queueGauge("aragora_steps_running", "Steps running now.", (q) => q.runningSteps);
+
+    const probe = src.lagProbe;
+    if (probe) {
+      new Gauge({
+        name: "pg_replication_lag_seconds",
+        help: "Replication lag of each replica region (runbook alert: > 60).",
+        labelNames: ["region"] as const,
+        registers,
+        async collect() {
+          const lag = await probeLag(probe, await src.store.listRegions(), src.lagTimeoutMs);
+          this.reset();
+          for (const [region, v] of Object.entries(lag)) if (typeof v === "number") this.set({ region }, v);
+        },
+      });
+    }
   }
 
-  lines.push(...single("aragora_queue_depth", "gauge", "Operations accepted but not started yet.", q.queuedOperations));
-  lines.push(...single("aragora_steps_waiting", "gauge", "Steps of active operations waiting for their turn.", q.waitingSteps));
-  lines.push(...single("aragora_steps_running", "gauge", "Steps running now.", q.runningSteps));
-
-  const lagEntries = Object.entries(lag).filter((e): e is [string, number] => typeof e[1] === "number");
-  if (lagEntries.length > 0) {
-    lines.push(...header("pg_replication_lag_seconds", "gauge", "Replication lag of each replica region (runbook alert: > 60)."));
-    for (const [region, v] of lagEntries) lines.push(`pg_replication_lag_seconds{region="${esc(region)}"} ${v}`);
+  /** `Content-Type` of the scrape (Prometheus text format 0.0.4). */
+  get contentType(): string {
+    return this.registry.contentType;
   }
-  if (proc) lines.push(...proc.lines());
-  return lines.join("\n") + "\n";
+
+  /** One scrape: every series in Prometheus text format. */
+  async scrape(): Promise<string> {
+    const stored = AggregatorRegistry.aggregate<PrometheusContentType>([[stepDurationHistogram(await this.src.store.metrics())]]);
+    return Registry.merge([this.registry, stored]).metrics();
+  }
+
+  /** Drops the series (prom-client's default metrics keep their samplers until nothing refers to them). */
+  close(): void {
+    this.registry.clear();
+  }
 }

@@ -7,7 +7,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { fleetSettings } from "../domain/spec/fleetSettings";
-import { createApp, createHttpServer } from "./app";
+import { createApp } from "./app";
 import { ensureBootstrapToken, parseTokens, type TokenEntry } from "./auth/tokens";
 import { prepareStateDir, type ServiceConfig } from "./config";
 import { resolveLocalRoot } from "./localRoot";
@@ -19,7 +19,7 @@ import type { StackRunner } from "./engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "./engine/toolchain";
 import { createFleetDomain } from "./fleetDomain";
 import { createLogger, type Logger } from "./logger";
-import { ProcessMetrics, type LagProbe } from "./metrics";
+import { ServiceMetrics, type LagProbe } from "./metrics";
 import { createActionHandlers, type ActionHandlers } from "./orchestrator/actions";
 import { EventBus } from "./orchestrator/eventBus";
 import { FleetService } from "./orchestrator/fleetService";
@@ -117,7 +117,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     failoverProbe: asDrillProbe(o.lagProbe),
   });
   const recovered = await orchestrator.recover();
-  const processMetrics = new ProcessMetrics();
+  const metrics = new ServiceMetrics({ store, queue: () => orchestrator.stats(), lagProbe: o.lagProbe });
 
   const app = createApp({
     store,
@@ -131,9 +131,9 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     version: version(),
     offlinePlanner: o.offlinePlanner ?? createChildProcessPlanner({ cwd: projectDir() }),
     lagProbe: o.lagProbe,
-    processMetrics,
+    metrics,
   });
-  const server = createHttpServer(app);
+  const server = http.createServer(app);
   // Longer than clients' keep-alive (undici: 4 s idle) so a reused connection is never reset under it.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -161,7 +161,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
       await closed;
       await runner.close?.();
       await store.close();
-      processMetrics.close();
+      metrics.close();
       logger.info("stopped");
     })();
     return stopping;

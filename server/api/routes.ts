@@ -4,8 +4,7 @@ import { principalOf, requireRole } from "../auth/middleware";
 import { FLEET_PSEUDO_STACK, type FleetState } from "../domain";
 import { asDrillProbe } from "../drills";
 import { InputError, NotFoundError, UnavailableError } from "../errors";
-import type { LagProbe, ProcessMetrics } from "../metrics";
-import { probeLag, renderMetrics } from "../metrics";
+import { ServiceMetrics, type LagProbe } from "../metrics";
 import type { Accepted, DryRun, FleetService } from "../orchestrator/fleetService";
 import type { Orchestrator } from "../orchestrator/orchestrator";
 import type { EventBus } from "../orchestrator/eventBus";
@@ -24,8 +23,8 @@ export interface RouteDeps {
   bus: EventBus;
   offlinePlanner?: OfflinePlanner | undefined;
   lagProbe?: LagProbe | undefined;
-  /** The service process's own series (CPU, memory, event-loop delay) on /metrics. */
-  processMetrics?: ProcessMetrics | undefined;
+  /** What /metrics serves; by default a registry of its own over this router's store, orchestrator and lag probe. */
+  metrics?: ServiceMetrics | undefined;
   version: string;
   sseHeartbeatMs?: number | undefined;
 }
@@ -99,11 +98,11 @@ export function createRouter(d: RouteDeps): Router {
     noQuery(req);
     res.json(openApiDocument(d.version));
   });
+  const metrics = d.metrics ?? new ServiceMetrics({ store: d.store, queue: () => d.orchestrator.stats(), lagProbe: d.lagProbe });
   r.get("/metrics", requireRole("viewer"), async (req, res) => {
     noQuery(req);
-    const [m, regions] = await Promise.all([d.store.metrics(), d.store.listRegions()]);
-    const lag = await probeLag(d.lagProbe, regions);
-    res.type("text/plain; version=0.0.4").send(renderMetrics(m, d.orchestrator.stats(), lag, d.processMetrics));
+    const text = await metrics.scrape();
+    res.set("Content-Type", metrics.contentType).send(text);
   });
   r.get("/audit", requireRole("admin"), async (req, res) => {
     const q = parsePart(S.auditQuery, req.query, "query");

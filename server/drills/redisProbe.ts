@@ -7,7 +7,7 @@
  *   4. every Sentinel monitors the target again, with its region's settings and the auth-pass.
  * Sentinel persists steps 1 and 4 to its own config file (it owns that file).
  */
-import { parseInfo, redisCommands, type Reply } from "../../components/local/impl/resp";
+import Redis from "ioredis";
 import { scrubText } from "../mask";
 import type { LocalEndpoint } from "./endpoints";
 
@@ -26,26 +26,86 @@ export interface RedisLink {
   sentinelMasterPort?: number | undefined;
 }
 
-function auth(ep: LocalEndpoint): string[] {
-  return ["AUTH", ep.secrets.redis.reveal()];
+/** An error's message; socket errors need not be instances of this realm's Error (under jest they are not). */
+function messageOf(err: unknown): string {
+  const m = (err as { message?: unknown } | null)?.message;
+  return typeof m === "string" ? m : String(err);
+}
+
+/**
+ * One short-lived connection to a Redis or Sentinel of a region: connect, run `fn`, disconnect,
+ * whatever happens. No offline queue, no retries and no reconnects (a drill reports what answers
+ * now), connect and command timeouts, so nothing of it outlives the call.
+ */
+async function withRedis<T>(host: string, port: number, timeoutMs: number, fn: (redis: Redis) => Promise<T>, password?: string): Promise<T> {
+  const redis = new Redis({
+    host,
+    port,
+    ...(password !== undefined ? { password } : {}),
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    disableClientInfo: true,
+  });
+  // A failed connect rejects with "Connection is closed."; why (refused, WRONGPASS, NOAUTH) comes
+  // as an error event, kept for the message.
+  let why: unknown;
+  redis.on("error", (err: unknown) => {
+    why = err;
+  });
+  try {
+    await redis.connect().catch((err: unknown) => {
+      throw why ?? err;
+    });
+    return await fn(redis);
+  } catch (err) {
+    throw new Error(`redis on port ${port}: ${messageOf(err)}`);
+  } finally {
+    // Not on an ended connection: ioredis would start its 2 s destroy timer and wait for a "close"
+    // that already happened, keeping the process alive that long.
+    if (redis.status !== "end") redis.disconnect();
+  }
+}
+
+/** A region's Redis, logged in. */
+function onRedis<T>(ep: LocalEndpoint, timeoutMs: number, fn: (redis: Redis) => Promise<T>): Promise<T> {
+  return withRedis(ep.host, ep.redisPort, timeoutMs, fn, ep.secrets.redis.reveal());
+}
+
+/** A region's Sentinel. */
+function onSentinel<T>(ep: LocalEndpoint, timeoutMs: number, fn: (redis: Redis) => Promise<T>): Promise<T> {
+  return withRedis(ep.host, ep.sentinelPort, timeoutMs, fn);
+}
+
+/** `INFO <section>` as a key → value map. */
+function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(":");
+    if (i > 0 && !line.startsWith("#")) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
 }
 
 function msg(err: unknown): string {
-  // The RESP client quotes server error lines; none carries the password, scrub anyway.
-  return scrubText(err instanceof Error ? err.message : String(err));
+  // Errors quote the server's error lines; none carries the password, scrub anyway.
+  return scrubText(messageOf(err));
 }
 
 export async function redisLink(ep: LocalEndpoint): Promise<RedisLink> {
   let sentinelMasterPort: number | undefined;
   try {
-    const [addr] = await redisCommands(ep.sentinelPort, [["SENTINEL", "get-master-addr-by-name", ep.sentinelMasterName]], 1000);
+    const addr = await onSentinel(ep, 1000, (r) => r.call("SENTINEL", "get-master-addr-by-name", ep.sentinelMasterName));
     if (Array.isArray(addr) && addr.length === 2) sentinelMasterPort = Number(addr[1]);
   } catch {
     /* sentinel down: leave unknown */
   }
   try {
-    const [, info] = await redisCommands(ep.redisPort, [auth(ep), ["INFO", "replication"]], 1000);
-    const i = parseInfo(String(info));
+    const i = parseInfo(await onRedis(ep, 1000, (r) => r.info("replication")));
     return {
       reachable: true,
       role: i["role"] === "slave" ? "replica" : i["role"],
@@ -72,9 +132,11 @@ export interface RedisFailoverReport {
   lines: string[];
 }
 
-async function tryCommands(port: number, cmds: string[][]): Promise<Reply[] | Error> {
+/** Waits for `on`; its error comes back as the value instead of being thrown. */
+async function attempt(on: Promise<unknown>): Promise<Error | undefined> {
   try {
-    return await redisCommands(port, cmds, 2000);
+    await on;
+    return undefined;
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }
@@ -90,8 +152,8 @@ export async function failoverRedis(
   const name = target.sentinelMasterName;
   const sentinels: LocalEndpoint[] = [];
   for (const ep of all) {
-    const r = await tryCommands(ep.sentinelPort, [["SENTINEL", "REMOVE", name]]);
-    if (r instanceof Error && !/No such master/i.test(r.message)) {
+    const r = await attempt(onSentinel(ep, 2000, (c) => c.call("SENTINEL", "REMOVE", name)));
+    if (r !== undefined && !/No such master/i.test(r.message)) {
       lines.push(`sentinel of ${ep.region}: not reachable (${msg(r)}); it will be reconfigured by its region's up`);
       continue;
     }
@@ -99,35 +161,35 @@ export async function failoverRedis(
   }
   lines.push(`sentinels of ${sentinels.map((s) => s.region).join(", ") || "no region"} stopped monitoring ${name}`);
 
-  const promoted = await tryCommands(target.redisPort, [auth(target), ["REPLICAOF", "NO", "ONE"]]);
+  const promoted = await attempt(onRedis(target, 2000, (c) => c.replicaof("NO", "ONE")));
   lines.push(
-    promoted instanceof Error
+    promoted !== undefined
       ? `redis of ${target.region}: not reachable (${msg(promoted)}); its region's up starts it as the master`
       : `redis of ${target.region} (port ${target.redisPort}): REPLICAOF NO ONE`,
   );
   for (const ep of all) {
     if (ep.region === target.region) continue;
-    const r = await tryCommands(ep.redisPort, [auth(ep), ["REPLICAOF", target.host, String(target.redisPort)]]);
+    const r = await attempt(onRedis(ep, 2000, (c) => c.call("REPLICAOF", target.host, String(target.redisPort))));
     lines.push(
-      r instanceof Error
+      r !== undefined
         ? `redis of ${ep.region}: not reachable (${msg(r)}); its region's up makes it a replica of ${target.region}`
         : `redis of ${ep.region}: REPLICAOF ${target.host} ${target.redisPort}`,
     );
   }
   for (const ep of sentinels) {
     const s = settings(ep.region);
-    const r = await tryCommands(ep.sentinelPort, [
-      ["SENTINEL", "MONITOR", name, target.host, String(target.redisPort), String(s.quorum)],
-      [
+    const r = await attempt(onSentinel(ep, 2000, async (c) => {
+      await c.call("SENTINEL", "MONITOR", name, target.host, String(target.redisPort), String(s.quorum));
+      await c.call(
         "SENTINEL", "SET", name,
         "auth-pass", target.secrets.redis.reveal(),
         "down-after-milliseconds", String(s.downAfterMs),
         "failover-timeout", String(s.failoverTimeoutMs),
         "parallel-syncs", String(s.parallelSyncs),
-      ],
-    ]);
+      );
+    }));
     lines.push(
-      r instanceof Error
+      r !== undefined
         ? `sentinel of ${ep.region}: could not monitor ${target.region} (${msg(r)})`
         : `sentinel of ${ep.region} monitors ${name} at ${target.host}:${target.redisPort} (quorum ${s.quorum})`,
     );

@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import Redis from "ioredis";
 import { Client } from "pg";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
@@ -17,7 +18,6 @@ import type { StackOutputs } from "../../../server/engine/stackRunner";
 import { globalStackConfigValues, regionStackConfigValues } from "../../../domain/stackConfigEncoding";
 import { stackProgram } from "../../../stacks/program";
 import { ownPlugins } from "../../../stacks/plugins";
-import { redisCommands, parseInfo } from "../../../components/local/impl/resp";
 import {
   alive,
   fleetOf,
@@ -46,6 +46,21 @@ let glbPort: number;
 const seenPids = new Set<number>();
 const outputs: Record<string, StackOutputs> = {};
 const timings: Record<string, number> = {};
+
+/** One connection to a Redis or Sentinel on loopback for `fn`, closed after it whatever happens. */
+async function onRedis<T>(port: number, fn: (r: Redis) => Promise<T>, password?: string): Promise<T> {
+  const redis = new Redis({
+    host: "127.0.0.1", port, ...(password !== undefined ? { password } : {}),
+    lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000, commandTimeout: 2000,
+  });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    return await fn(redis);
+  } finally {
+    if (redis.status !== "end") redis.disconnect(); // on an ended one, ioredis would wait 2 s for a close that happened
+  }
+}
 
 function val<T>(stack: string, key: string, _type?: T): T {
   const o = outputs[stack]?.[key];
@@ -185,11 +200,11 @@ describe("the local target with the real engine", () => {
 
     // Redis: the replica's link to the primary is up; both Sentinels know the master.
     const redisPw = val<string>(us.name, "redisPassword");
-    const [, info] = await redisCommands(val<number>(eu.name, "redisPort"), [["AUTH", redisPw], ["INFO", "replication"]]);
-    const repl = parseInfo(String(info));
+    const info = await onRedis(val<number>(eu.name, "redisPort"), (r) => r.info("replication"), redisPw);
+    const repl = Object.fromEntries(info.split(/\r?\n/).filter((l) => /^\w+:/.test(l)).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1)]));
     expect(repl).toMatchObject({ role: "slave", master_link_status: "up", master_port: String(base + 1) });
     for (const stack of [us.name, eu.name]) {
-      const [addr] = await redisCommands(val<number>(stack, "sentinelPort"), [["SENTINEL", "get-master-addr-by-name", "aragora-redis"]]);
+      const addr = await onRedis(val<number>(stack, "sentinelPort"), (r) => r.call("SENTINEL", "get-master-addr-by-name", "aragora-redis"));
       expect(addr).toEqual(["127.0.0.1", String(base + 1)]);
     }
     const health = await request(euApp ?? 0, "GET", "/health");

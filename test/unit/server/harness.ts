@@ -2,9 +2,10 @@
  * Test harness: the real app, store (in memory), domain and orchestrator, with a fake StackRunner
  * that records every call (stack, action, start/end) and can be slowed down, failed or blocked.
  */
+import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
-import { createApp, createHttpServer } from "../../../server/app";
+import { createApp } from "../../../server/app";
 import { parseTokens } from "../../../server/auth/tokens";
 import {
   StepCancelledError,
@@ -160,7 +161,7 @@ export async function startHarness(o: { maxParallel?: number; runner?: FakeRunne
   });
   await orchestrator.recover();
   const app = createApp({ store, fleet, orchestrator, bus, tokens: parseTokens(TOKEN_ENV), logger, version: "test", offlinePlanner: o.offlinePlanner, bodyLimit: o.bodyLimit, sseHeartbeatMs: 50 });
-  const server = createHttpServer(app);
+  const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

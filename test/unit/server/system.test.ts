@@ -18,13 +18,22 @@ describe("health, metrics, OpenAPI, logs", () => {
     await h.waitFor(p.body.operation.id);
     const res = await h.req("GET", "/metrics", { token: "viewer" });
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toMatch(/text\/plain/);
-    const text = res.body as string;
-    expect(text).toContain('aragora_operations{kind="add",status="succeeded"} 1');
-    expect(text).toMatch(/aragora_step_duration_seconds_bucket\{action="up",le="\+Inf"\} 2/);
-    expect(text).toMatch(/aragora_step_duration_seconds_count\{action="up"\} 2/);
-    expect(text).toContain("aragora_queue_depth 0");
-    expect(text).not.toContain("pg_replication_lag_seconds");
+    expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+    const lines = (res.body as string).split("\n");
+    const ours = lines.filter((l) => /^aragora_/.test(l));
+    // One add of a primary: two `up` steps, each well under a second.
+    expect(ours.filter((l) => l.startsWith("aragora_operations"))).toEqual(['aragora_operations{kind="add",status="succeeded"} 1']);
+    expect(ours.filter((l) => l.startsWith("aragora_step_duration_seconds_") && !l.includes("_sum"))).toEqual([
+      ...[1, 5, 15, 30, 60, 120, 300, 600, 1800, "+Inf"].map((le) => `aragora_step_duration_seconds_bucket{action="up",le="${le}"} 2`),
+      'aragora_step_duration_seconds_count{action="up"} 2',
+    ]);
+    expect(ours.find((l) => l.startsWith("aragora_step_duration_seconds_sum"))).toMatch(/^aragora_step_duration_seconds_sum\{action="up"\} 0(\.\d+)?$/);
+    expect(ours.filter((l) => /^aragora_(queue_depth|steps_)/.test(l))).toEqual(["aragora_queue_depth 0", "aragora_steps_waiting 0", "aragora_steps_running 0"]);
+    // prom-client's process series beside ours, from this service's own registry.
+    for (const name of ["process_cpu_seconds_total", "process_resident_memory_bytes", "nodejs_eventloop_lag_p99_seconds", "nodejs_eventloop_lag_max_seconds", "nodejs_heap_size_used_bytes"]) {
+      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${name} [0-9.e-]+$`)));
+    }
+    expect(res.body).not.toContain("pg_replication_lag_seconds");
   });
 
   test("when /openapi.json is read, then it is OpenAPI 3 with every v1 path and the zod-generated schemas", async () => {

@@ -10,6 +10,7 @@
  *   (providerPool.ts) instead of launching the plugin per run.
  * - SDK errors become the domain errors of stackRunner.ts here and nowhere else.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConcurrentUpdateError, LocalWorkspace, type EngineEvent as PulumiEngineEvent, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 import {
@@ -88,6 +89,7 @@ export class AutomationRunner implements StackRunner {
     if (options.sharedProviders !== false) {
       // Servers run where a launched plugin would: in a workspace directory.
       const cwd = path.join(options.stateDir, "workspaces");
+      fs.mkdirSync(cwd, { recursive: true });
       for (const plugin of options.plugins ?? []) this.pools.push(new ProviderPool({ plugin, env: { ...process.env, ...this.workspaces.env() }, cwd }));
     }
   }

@@ -126,6 +126,7 @@ class ProviderServer {
         reject(new Error(`the provider exited before it listened (${signal ?? `exit ${String(code)}`})`));
       });
       this.proc.on("error", (err) => {
+        this.exited = true; // never started (a missing cwd or binary): no lease may take it
         clearTimeout(timer);
         reject(err);
       });

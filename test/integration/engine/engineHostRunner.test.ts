@@ -1,7 +1,7 @@
 /**
  * The engine host pool as processes: hosts started ahead of a wave (prepare), capped at maxHosts,
- * spare ones retiring when idle; each host keeps a dynamic-provider server, which goes when its
- * host goes. No engine run is needed for any of it.
+ * spare ones retiring when idle; each host keeps an aragora-local provider server, which goes when
+ * its host goes. No engine run is needed for any of it.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { createEngineHostRunner } from "../../../server/engine/engineHostRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { alive } from "../local/helpers";
+import { ownPlugins } from "../../../stacks/plugins";
 
 jest.setTimeout(120_000);
 
@@ -21,7 +22,7 @@ function providerServersOf(pid: number): number[] {
       const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
       if (ppid !== pid || !alive(Number(d))) continue;
-      if (fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0").some((a) => /dynamicProviderServer\.(js|ts)$/.test(a))) out.push(Number(d));
+      if (fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0").some((a) => /[/\\]local[/\\]provider[/\\]main\.(js|ts)$/.test(a))) out.push(Number(d));
     } catch {
       /* gone */
     }
@@ -47,7 +48,7 @@ describe("the engine host pool", () => {
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-hosts-"));
     const bin = findPulumiBinDir();
     runner = createEngineHostRunner(
-      { stateDir, passphrase: "hosts-test", projectDir: projectDir(), ...(bin ? { pulumiBinDir: bin } : {}) },
+      { stateDir, passphrase: "hosts-test", projectDir: projectDir(), plugins: ownPlugins(), ...(bin ? { pulumiBinDir: bin } : {}) },
       { maxHosts: 3, idleMs: 15_000 },
     );
   });

@@ -14,7 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
 import type { StackOutputs } from "../../../server/engine/stackRunner";
-import { hits } from "../reliability/helpers";
+import { hits } from "../../support/secrets";
 import { secretStrings } from "../service/serviceHelpers";
 import { alive, freePortBlock, killAll, pidsUnder, poll, portOpen, processesMentioning } from "../local/helpers";
 import { ADMIN_TOKEN, DRILL_PASSPHRASE, Writer, httpCall, killTree, pgQuery, pidOf, seedFleet, startDrillService, waitGone, withChildren, type DrillService } from "./drillHelpers";

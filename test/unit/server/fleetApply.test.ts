@@ -1,16 +1,18 @@
-import { startHarness, primary, replica, type Harness } from "./harness";
+import { primary, replica } from "../../support/fixtures";
+import type { FakeRunner } from "../../support/fakeRunner";
+import { startTestService, type FakeService, type TestServiceOptions } from "../../support/serviceDriver";
 
 describe("POST /fleet/apply with a fake engine", () => {
-  let h: Harness;
-  beforeEach(async () => { h = await startHarness(); });
+  let h: FakeService;
+  beforeEach(async () => { h = await startTestService(); });
   afterEach(async () => { await h.close(); });
 
   const fleet = { regions: [primary, replica("eu-west-1"), replica("ap-south-1")] };
 
   /** A fresh harness with these options applies the fleet; the finished operation. */
-  async function applyOn(o: Parameters<typeof startHarness>[0], delayMs?: number): Promise<any> {
+  async function applyOn(o: TestServiceOptions<FakeRunner>, delayMs?: number): Promise<any> {
     await h.close();
-    h = await startHarness(o);
+    h = await startTestService(o);
     if (delayMs !== undefined) h.runner.delayMs = delayMs;
     return h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
   }
@@ -78,7 +80,7 @@ describe("POST /fleet/apply with a fake engine", () => {
 
   test("when max parallel is 1, then nothing starts early and the steps run one after another", async () => {
     await h.close();
-    h = await startHarness({ maxParallel: 1 });
+    h = await startTestService({ env: { ARAGORA_MAX_PARALLEL: "1" } });
     h.runner.delayMs = 40;
     const op = await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
     expect(op.status).toBe("succeeded");
@@ -88,7 +90,7 @@ describe("POST /fleet/apply with a fake engine", () => {
   });
 
   test("when early start is off, then replicas still run in parallel but none starts before the primary is done", async () => {
-    const op = await applyOn({ earlyStart: false }, 60);
+    const op = await applyOn({ env: { ARAGORA_EARLY_START: "false" } }, 60);
     expect(op.status).toBe("succeeded");
     expect(h.runner.calls.map((c) => c.early)).toEqual([false, false, false, false]);
     const step = (id: string) => op.steps.find((s: any) => s.id === id);
@@ -97,7 +99,7 @@ describe("POST /fleet/apply with a fake engine", () => {
   });
 
   test("when the primary runs and two replicas wait on it, then the engine is asked ahead for two engines, never for more than run at once", async () => {
-    const op = await applyOn({ earlyStart: false }, 60);
+    const op = await applyOn({ env: { ARAGORA_EARLY_START: "false" } }, 60);
     expect(op.status).toBe("succeeded");
     const duringPrimary = h.runner.prepared.filter((p) => p.running.join() === "us-east-1");
     expect(duringPrimary.length).toBeGreaterThan(0);
@@ -106,7 +108,7 @@ describe("POST /fleet/apply with a fake engine", () => {
   });
 
   test("when max parallel is 1, then the engine is never asked for a second engine", async () => {
-    const op = await applyOn({ maxParallel: 1 });
+    const op = await applyOn({ env: { ARAGORA_MAX_PARALLEL: "1" } });
     expect(op.status).toBe("succeeded");
     expect(h.runner.calls.length).toBe(4);
     expect(h.runner.prepared).toEqual([]);

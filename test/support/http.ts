@@ -30,7 +30,7 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export type Client = (method: string, urlPath: string, opts?: RequestOptions) => Promise<Reply>;
+export type Api = (method: string, urlPath: string, opts?: RequestOptions) => Promise<Reply>;
 
 /** Bearer value of `token` (see RequestOptions.token). */
 export function bearer(token: string): string {
@@ -41,7 +41,7 @@ export function bearer(token: string): string {
  * A client of the service at `baseUrl`. Bodies read are appended to `seen` when given. A GET is
  * retried once if a kept-alive connection was reset; a change never is.
  */
-export function clientFor(baseUrl: string, seen?: string[]): Client {
+export function apiFor(baseUrl: string, seen?: string[]): Api {
   return async (method, urlPath, opts = {}) => {
     const token = opts.token === undefined ? "admin" : opts.token;
     const headers: Record<string, string> = {};
@@ -70,19 +70,19 @@ export function clientFor(baseUrl: string, seen?: string[]): Client {
 const RUNNING = ["queued", "running"];
 
 /** Polls `GET /operations/{id}` (as a viewer) until the operation has ended; returns its view. */
-export async function waitForOperation(client: Client, id: string, o: { timeoutMs?: number; everyMs?: number } = {}): Promise<any> {
-  const deadline = Date.now() + (o.timeoutMs ?? 600_000);
+export async function waitForOperation(client: Api, id: string, timeoutMs = 600_000, everyMs = 250): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await client("GET", `/operations/${id}`, { token: "viewer" });
     if (r.status !== 200) throw new Error(`GET /operations/${id}: ${String(r.status)} ${r.text}`);
     if (!RUNNING.includes(r.body.status)) return r.body;
     if (Date.now() > deadline) throw new Error(`operation ${id} still ${String(r.body.status)}`);
-    await new Promise((res) => setTimeout(res, o.everyMs ?? 250));
+    await new Promise((res) => setTimeout(res, everyMs));
   }
 }
 
 /** Polls `fn` until it returns something other than undefined; throws after `timeoutMs`. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 100): Promise<T> {
+export async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -14,7 +14,7 @@ import { createLogger } from "../../server/logger";
 import type { OfflinePlanner } from "../../server/plan/offlinePlanner";
 import { startService, type RunningService, type ServiceOverrides } from "../../server/service";
 import { FakeRunner } from "./fakeRunner";
-import { clientFor, TOKEN_ENV, TOKENS, waitForOperation, type Client } from "./http";
+import { apiFor, TOKEN_ENV, TOKENS, waitForOperation, type Api } from "./http";
 import { readSse, type ReadSseOptions, type SseStream } from "./sse";
 
 /** A Writable that keeps what the service logs, one line each. */
@@ -52,7 +52,7 @@ export interface TestService<R extends StackRunner> {
   stateDir: string;
   /** Every response body `req` and `sse` read (for secret scans). */
   seen: string[];
-  req: Client;
+  req: Api;
   /** Waits (polling every 10 ms) for an operation to end; returns its view. */
   waitFor(id: string, timeoutMs?: number): Promise<any>;
   /** Reads an operation's SSE stream (as a viewer) to its end. */
@@ -88,10 +88,10 @@ export async function startTestService<R extends StackRunner = FakeRunner>(o: Te
     logger: createLogger({ level: logLevel, destination: logs }),
   });
   const seen: string[] = [];
-  const req = clientFor(svc.url, seen);
+  const req = apiFor(svc.url, seen);
   return {
     svc, url: svc.url, store: svc.store, orchestrator: svc.orchestrator, runner, logs, stateDir, seen, req,
-    waitFor: (id, timeoutMs = 10_000) => waitForOperation(req, id, { timeoutMs, everyMs: 10 }),
+    waitFor: (id, timeoutMs = 10_000) => waitForOperation(req, id, timeoutMs, 10),
     async sse(id, so = {}) {
       const stream = await readSse(`${svc.url}/operations/${id}/events`, { token: TOKENS.viewer, ...so });
       seen.push(stream.text);

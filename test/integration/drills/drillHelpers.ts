@@ -15,7 +15,6 @@ import { createLogger } from "../../../server/logger";
 import { startService, type RunningService } from "../../../server/service";
 import { fleetSettings } from "../../../stacks/spec/fleetSettings";
 import type { RegionSpec } from "../../../stacks/spec/regionSpec";
-import { alive } from "../local/helpers";
 
 export const ADMIN_TOKEN = "drill-admin-0123456789abcdef";
 export const DRILL_PASSPHRASE = "drill-test-passphrase";
@@ -170,46 +169,10 @@ export class Writer {
   }
 }
 
-/** Pids of a process and its direct children (a postmaster and its backends). */
-export function withChildren(pid: number): number[] {
-  const out = [pid];
-  for (const d of fs.readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
 export function pidOf(file: string): number {
   const n = Number(fs.readFileSync(file, "utf8").split("\n")[0]?.trim());
   if (!Number.isInteger(n) || n <= 1) throw new Error(`no pid in ${file}`);
   return n;
-}
-
-/** SIGKILL a process tree (children first, so no backend outlives its postmaster by much). */
-export function killTree(pid: number): void {
-  for (const p of withChildren(pid).reverse()) {
-    try {
-      process.kill(p, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-  }
-}
-
-export async function waitGone(pids: number[], timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(alive)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 export function secret(outputs: StackOutputs, key: string): string {

@@ -15,9 +15,11 @@ import * as path from "node:path";
 import Database from "better-sqlite3";
 import type { StackOutputs } from "../../../server/engine/stackRunner";
 import { hits } from "../../support/secrets";
-import { secretStrings } from "../service/serviceHelpers";
-import { alive, freePortBlock, killAll, pidsUnder, poll, portOpen, processesMentioning } from "../local/helpers";
-import { ADMIN_TOKEN, DRILL_PASSPHRASE, Writer, httpCall, killTree, pgQuery, pidOf, seedFleet, startDrillService, waitGone, withChildren, type DrillService } from "./drillHelpers";
+import { pidsUnder, poll } from "../local/helpers";
+import { ADMIN_TOKEN, DRILL_PASSPHRASE, Writer, httpCall, pgQuery, pidOf, seedFleet, startDrillService, type DrillService } from "./drillHelpers";
+import { freePortBlock, portOpen } from "../../support/ports";
+import { alive, descendants, killAll, killTree, processesMentioning, waitGone } from "../../support/processTree";
+import { secretStrings } from "../../support/secrets";
 
 jest.setTimeout(300_000);
 
@@ -54,7 +56,7 @@ async function out(stack: string): Promise<StackOutputs> {
 }
 
 function recordPids(): void {
-  for (const pid of pidsUnder(localRoot)) for (const p of withChildren(pid)) seenPids.add(p);
+  for (const pid of pidsUnder(localRoot)) for (const p of [pid, ...descendants(pid).map((d) => d.pid)]) seenPids.add(p);
 }
 
 async function submit(method: string, urlPath: string, body?: unknown): Promise<any> {
@@ -187,10 +189,11 @@ describe("drills as API operations on the local target", () => {
     writer.start();
     expect(await poll(() => Promise.resolve(writer.acked().length >= 30 ? true : undefined), 20_000, 50)).toBe(true);
 
-    const pgPids = withChildren(pidOf(pidFiles.postgres));
+    const postmaster = pidOf(pidFiles.postgres);
+    const pgPids = [postmaster, ...descendants(postmaster).map((d) => d.pid)];
     const redisPid = pidOf(pidFiles.redis);
     const killAt = Date.now();
-    killTree(pgPids[0] ?? 0);
+    killTree(postmaster);
     killTree(redisPid);
     expect(await waitGone([...pgPids, redisPid])).toBe(true);
     // Let the writer see the outage (its writes now fail: the primary is gone).

@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { StepFailedError, type EngineEvent } from "../../../server/engine/stackRunner";
-import { alive } from "../local/helpers";
+import { alive } from "../../support/processTree";
 
 /** Waits up to 10 s for `cond`. */
 async function until(cond: () => boolean): Promise<void> {

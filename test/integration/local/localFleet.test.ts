@@ -17,20 +17,9 @@ import { globalStackConfigValues, regionStackConfigValues } from "../../../stack
 import { localRegionProgram } from "../../../stacks/targets/localRegion";
 import { localGlobalProgram } from "../../../stacks/targets/localGlobal";
 import { redisCommands, parseInfo } from "../../../components/local/impl/resp";
-import {
-  alive,
-  fleetOf,
-  freePortBlock,
-  globalConfig,
-  killAll,
-  pidsUnder,
-  poll,
-  portOpen,
-  processesMentioning,
-  regionConfig,
-  request,
-  type LocalRegionDef,
-} from "./helpers";
+import { fleetOf, globalConfig, pidsUnder, poll, regionConfig, request, type LocalRegionDef } from "./helpers";
+import { freePortBlock, portOpen } from "../../support/ports";
+import { alive, killAll, processesMentioning } from "../../support/processTree";
 
 jest.setTimeout(300_000);
 

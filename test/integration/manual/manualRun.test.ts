@@ -18,7 +18,9 @@ import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { globalStackConfigValues, regionStackConfigValues } from "../../../stacks/configEncoding";
 import { formatOutputs, parseArgs, urnParts } from "../../../scripts/manualRun";
 import { parse as parseYaml } from "yaml";
-import { fleetOf, freePortBlock, globalConfig, killAll, portOpen, processesMentioning, regionConfig, type LocalRegionDef } from "../local/helpers";
+import { fleetOf, globalConfig, regionConfig, type LocalRegionDef } from "../local/helpers";
+import { freePortBlock, portOpen } from "../../support/ports";
+import { killAll, processesMentioning } from "../../support/processTree";
 
 jest.setTimeout(240_000);
 

@@ -5,7 +5,8 @@
  */
 import { createLogger } from "../../../server/logger";
 import { startService, type RunningService } from "../../../server/service";
-import { apiFor, cleanup, testEnv, type Api, type TestEnv } from "./serviceHelpers";
+import { cleanup, testEnv, type TestEnv } from "./serviceHelpers";
+import { apiFor, type Api } from "../../support/http";
 
 jest.setTimeout(600_000);
 

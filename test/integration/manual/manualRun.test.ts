@@ -16,7 +16,6 @@ import { loadConfig, prepareStateDir } from "../../../server/config";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { globalStackConfigValues, regionStackConfigValues } from "../../../stacks/configEncoding";
-import { formatOutputs, parseArgs, urnParts } from "../../../scripts/manualRun";
 import { parse as parseYaml } from "yaml";
 import { fleetOf, globalConfig, regionConfig, type LocalRegionDef } from "../local/helpers";
 import { freePortBlock, portOpen } from "../../support/ports";
@@ -327,30 +326,5 @@ describe("scripts/pulumi.sh routing", () => {
     const watch = await wrapper(["watch", "-s", REGION], fakeEnv());
     expect(watch.code).toBe(127);
     expect(watch.stderr).toContain("runs the program through the Node.js language host (pulumi-language-nodejs)");
-  });
-});
-
-describe("manual run formatting", () => {
-  it("when outputs include secrets, then they print as [secret] and the rest as values, keys sorted", () => {
-    expect(
-      formatOutputs({
-        redisPort: { value: 6379, secret: false },
-        databaseUrl: { value: "postgres://app:hunter2@127.0.0.1/aragora", secret: true },
-        appUrls: { value: ["http://127.0.0.1:1"], secret: false },
-        role: { value: "primary", secret: false },
-      }),
-    ).toEqual(["  appUrls: [\"http://127.0.0.1:1\"]", "  databaseUrl: [secret]", "  redisPort: 6379", "  role: primary"]);
-  });
-
-  it("when a URN has parent types, then the resource's own type and name are shown", () => {
-    expect(urnParts("urn:pulumi:us-east-1::aragora::aragora:local:Region$pulumi-nodejs:dynamic:Resource::us-east-1-postgres")).toEqual({
-      type: "pulumi-nodejs:dynamic:Resource",
-      name: "us-east-1-postgres",
-    });
-  });
-
-  it("when update is given, then it runs as up; when --skip-preview is given to preview, then it is refused", () => {
-    expect(parseArgs(["update", "-s", "global", "-y"])).toEqual({ command: "up", stack: "global", yes: true, diff: false, skipPreview: false, nonInteractive: false });
-    expect(() => parseArgs(["preview", "--skip-preview"])).toThrow("--skip-preview applies to up only, not preview");
   });
 });

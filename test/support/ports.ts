@@ -1,9 +1,12 @@
 /**
  * Loopback ports for tests and the bench: a free port, and a block of free ports reserved for this
- * process. A reservation is a lock file per 10-port chunk in the OS temp dir, taken with O_EXCL and
- * released when the process exits (a dead owner's lock is taken over), so test files that run at
- * the same time (jest workers, other checkouts on the machine) never pick overlapping blocks
- * between choosing a block and binding its ports.
+ * process. A reservation is a lock file per 10-port chunk in the OS temp dir (`aragora-test-ports/`),
+ * taken with O_EXCL and holding the owner's pid, so test files that run at the same time (jest
+ * workers, other checkouts on the machine) never pick overlapping blocks between choosing a block
+ * and binding its ports (minutes later, for a region's daemons). A lock lasts as long as its
+ * owner process (a jest worker keeps its blocks across its test files); the lock of a process that
+ * is gone is taken over. (Outside jest the locks are also removed at exit; jest's sandboxed
+ * `process` does not pass the exit event on.)
  */
 import * as fs from "node:fs";
 import * as net from "node:net";

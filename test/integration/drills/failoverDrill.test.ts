@@ -14,12 +14,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
 import type { StackOutputs } from "../../../server/engine/stackRunner";
-import { hits } from "../../support/secrets";
-import { pidsUnder, poll } from "../local/helpers";
-import { ADMIN_TOKEN, DRILL_PASSPHRASE, Writer, httpCall, pgQuery, pidOf, seedFleet, startDrillService, type DrillService } from "./drillHelpers";
 import { freePortBlock, portOpen } from "../../support/ports";
 import { alive, descendants, killAll, killTree, processesMentioning, waitGone } from "../../support/processTree";
-import { secretStrings } from "../../support/secrets";
+import { hits, secretStrings } from "../../support/secrets";
+import { pidsUnder, poll } from "../local/helpers";
+import { ADMIN_TOKEN, DRILL_PASSPHRASE, Writer, httpCall, pgQuery, pidOf, seedFleet, startDrillService, type DrillService } from "./drillHelpers";
 
 jest.setTimeout(300_000);
 
@@ -67,21 +66,7 @@ async function submit(method: string, urlPath: string, body?: unknown): Promise<
 
 async function events(opId: string): Promise<{ kind: string; message: string }[]> {
   // The SSE stream replays stored events and ends with the finished operation.
-  const res = await fetch(`${s().service.url}/operations/${opId}/events`, { headers: { authorization: `Bearer drill-admin-0123456789abcdef` } });
-  const text = await res.text();
-  s().seen.push(text);
-  const list: { kind: string; message: string }[] = [];
-  for (const block of text.split("\n\n")) {
-    const data = block.split("\n").find((l) => l.startsWith("data: "));
-    if (!data) continue;
-    try {
-      const e = JSON.parse(data.slice(6)) as { kind?: string; message?: string };
-      if (e.kind !== undefined && e.message !== undefined) list.push({ kind: e.kind, message: e.message });
-    } catch {
-      /* not an event */
-    }
-  }
-  return list;
+  return (await s().events(opId)).flatMap((e) => (e.data?.kind !== undefined && e.data?.message !== undefined ? [{ kind: String(e.data.kind), message: String(e.data.message) }] : []));
 }
 
 async function inRecovery(stack: string): Promise<boolean> {

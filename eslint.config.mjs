@@ -69,8 +69,8 @@ const layering = [
     rules: {
       "no-restricted-imports": layer([
         [
-          "^(?:\\.\\./)+server/(?!(?:service|config|main|app)(?:\\.ts)?$)",
-          "tools use the service's public entry points only: server/service.ts, server/config.ts, server/main.ts, server/app.ts (and domain/, test/support/)",
+          "^(?:\\.\\./)+server/(?!(?:service|config|main|app|engine)(?:\\.ts|/index)?$)",
+          "tools use the service's public entry points only: server/service.ts, server/config.ts, server/main.ts, server/app.ts, server/engine (its index) (and domain/, test/support/)",
         ],
         ["^(?:\\.\\./)+test/(?!support(?:/|$))", "tools may use test/support/ only, not the tests themselves"],
       ]),

@@ -1,5 +1,14 @@
-// Test tiers: unit (pure + Pulumi mocks), integration (real engine, real servers on loopback), e2e.
-// Select one with `--selectProjects unit|integration|e2e`; `npm test` runs them all.
+// Test tiers, by what a suite costs (README, "Tests"):
+//   unit         pure code, Pulumi mocks, and the service in process with the fake engine
+//                (test/support/fakeRunner): no Pulumi CLI, no processes of the local target.
+//   integration  the real engine, real servers and processes on loopback.
+//   e2e          the service as a user starts it.
+// Select one with `--selectProjects unit|integration|e2e`; scripts/test.sh runs them all, each with
+// its worker count.
+//
+// ts-jest only transpiles (tsconfig.test.json sets isolatedModules, so ts-jest uses
+// transpileModule, not a language service): `npm run typecheck` (tsc --noEmit over everything,
+// tests included) checks the types once, before the tests.
 const { createDefaultPreset } = require("ts-jest");
 
 const preset = createDefaultPreset({ tsconfig: "tsconfig.test.json" });

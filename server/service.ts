@@ -27,6 +27,10 @@ import { Orchestrator } from "./orchestrator/orchestrator";
 import { createChildProcessPlanner, type OfflinePlanner } from "./plan/offlinePlanner";
 import { SqliteStore } from "./store/sqliteStore";
 import type { Store } from "./store/store";
+import type { FailoverProbe } from "./orchestrator/failoverAssessment";
+
+/** How often the service samples its event loop for /metrics (a tool reading the figures needs it). */
+export { EVENT_LOOP_RESOLUTION_MS } from "./metrics";
 
 export interface ServiceOverrides {
   runner?: StackRunner;
@@ -35,6 +39,8 @@ export interface ServiceOverrides {
   logger?: Logger;
   handlers?: Partial<ActionHandlers>;
   lagProbe?: LagProbe;
+  /** The failover split-brain check; default: the drills' check over the lag probe. */
+  failoverProbe?: FailoverProbe;
   offlinePlanner?: OfflinePlanner;
   /** Called with where the bootstrap admin token is (when no tokens are configured). */
   onBootstrapToken?: (file: string, created: boolean) => void;
@@ -114,7 +120,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
     localRoot: local.localRoot,
     defaultProvider: config.defaultProvider,
     localPortRange: config.localPortRange,
-    failoverProbe: asDrillProbe(o.lagProbe),
+    failoverProbe: o.failoverProbe ?? asDrillProbe(o.lagProbe),
   });
   const recovered = await orchestrator.recover();
   const metrics = new ServiceMetrics({ store, queue: () => orchestrator.stats(), lagProbe: o.lagProbe });

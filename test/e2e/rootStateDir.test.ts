@@ -9,8 +9,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { daemonIds } from "../../components/local/impl/daemonFs";
 import { ROOT_LOCAL_BASE } from "../../server/localRoot";
-import { freePortBlock, killAll, processesMentioning, request } from "../integration/local/helpers";
-import { apiFor, spawnService, TOKEN_ENV, waitForOperation, waitHealthy, type ServiceChild } from "../integration/service/serviceHelpers";
+import { request } from "../integration/local/helpers";
+import { apiFor, TOKEN_ENV, waitForOperation } from "../support/http";
+import { freePortBlock } from "../support/ports";
+import { killAll, processesMentioning } from "../support/processTree";
+import { spawnService, waitHealthy, type ServiceChild } from "../support/serviceProcess";
 
 jest.setTimeout(600_000);
 

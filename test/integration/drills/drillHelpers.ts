@@ -3,7 +3,6 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import { Writable } from "node:stream";
 import { Client } from "pg";
 import { loadConfig, prepareStateDir } from "../../../server/config";
 import { createLocalDrills } from "../../../server/drills";
@@ -13,13 +12,14 @@ import { ownPlugins } from "../../../stacks/plugins";
 import type { StackOutputs, StackRunner } from "../../../server/engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { createFleetDomain } from "../../../server/fleetDomain";
-import { createLogger } from "../../../server/logger";
-import { startService, type RunningService } from "../../../server/service";
+import type { RunningService } from "../../../server/service";
 import { fleetSettings } from "../../../domain/spec/fleetSettings";
 import type { RegionSpec } from "../../../domain/spec/regionSpec";
-import { alive } from "../local/helpers";
+import { TOKENS, waitForOperation } from "../../support/http";
+import { startTestService } from "../../support/serviceDriver";
+import type { SseEvent } from "../../support/sse";
 
-export const ADMIN_TOKEN = "drill-admin-0123456789abcdef";
+export const ADMIN_TOKEN = TOKENS.admin;
 export const DRILL_PASSPHRASE = "drill-test-passphrase";
 
 export interface DrillService {
@@ -27,28 +27,29 @@ export interface DrillService {
   runner: StackRunner;
   api(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }>;
   waitOperation(id: string, timeoutMs?: number): Promise<any>;
+  /** An operation's stored events, read over SSE to the end (recorded in `seen`). */
+  events(id: string): Promise<SseEvent[]>;
   outputs(stack: string): Promise<StackOutputs>;
   /** The service's own state dir (SQLite database, backend, workspaces). */
   stateDir: string;
   /** Every response body `api` read, and whatever the test adds (SSE streams), for the secret scan. */
   seen: string[];
-  /** The service's log output (info and up, as it logs by default). */
+  /** The service's log lines (info and up, as it logs by default). */
   logs: string[];
 }
 
+/** The service in process (test/support/serviceDriver) with the real engine and the local drills, under `<stateDir>/service`. */
 export async function startDrillService(stateDir: string, o: { portRange: string; glbPort: number; localRoot: string; cutoffAgeSeconds: number }): Promise<DrillService> {
-  const config = loadConfig({
-    PORT: "0",
-    HOST: "127.0.0.1",
-    ARAGORA_STATE_DIR: path.join(stateDir, "service"),
-    ARAGORA_API_TOKENS: `ada:admin:${ADMIN_TOKEN}`,
+  const env = {
     ARAGORA_LOCAL_PORT_RANGE: o.portRange,
     ARAGORA_GLB_PORT: String(o.glbPort),
     ARAGORA_LOCAL_ROOT: o.localRoot,
     ARAGORA_MAX_PARALLEL: "4",
-    ARAGORA_LOG_LEVEL: "info",
     PULUMI_CONFIG_PASSPHRASE: DRILL_PASSPHRASE,
-  });
+  };
+  const serviceDir = path.join(stateDir, "service");
+  // The engine is built first, as main.ts builds it, so the drills read outputs through it.
+  const config = loadConfig({ ARAGORA_STATE_DIR: serviceDir, ...env });
   const engineEnv = prepareStateDir(config);
   const bin = findPulumiBinDir();
   const runner = createAutomationRunner({
@@ -62,46 +63,23 @@ export async function startDrillService(stateDir: string, o: { portRange: string
     projectDir: projectDir(),
   });
   const drills = createLocalDrills({ outputs: (s) => runner.outputs(s), cutoffAgeSeconds: o.cutoffAgeSeconds });
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      logs.push(chunk.toString());
-      cb();
-    },
-  });
-  const seen: string[] = [];
-  const service = await startService(config, { runner, handlers: drills.handlers, lagProbe: drills.lagProbe, logger: createLogger({ level: "info", destination: sink }) });
-  const api: DrillService["api"] = async (method, urlPath, body) => {
-    const res = await fetch(service.url + urlPath, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    seen.push(text);
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* text */
-    }
-    return { status: res.status, body: parsed };
-  };
-  const waitOperation: DrillService["waitOperation"] = async (id, timeoutMs = 180_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await api("GET", `/operations/${id}`);
-      if (!["queued", "running"].includes(r.body.status)) return r.body;
-      if (Date.now() > deadline) throw new Error(`operation ${id} still ${String(r.body.status)}`);
-      await new Promise((res) => setTimeout(res, 100));
-    }
-  };
+  const t = await startTestService({ stateDir: serviceDir, env, runner, handlers: drills.handlers, lagProbe: drills.lagProbe });
   const outputs = async (stack: string): Promise<StackOutputs> => {
     const out = await runner.outputs(stack);
     if (!out) throw new Error(`no outputs for ${stack}`);
     return out;
   };
-  return { service, runner, api, waitOperation, outputs, stateDir: config.stateDir, seen, logs };
+  return {
+    service: t.svc,
+    runner,
+    api: (method, urlPath, body) => t.req(method, urlPath, body !== undefined ? { body } : {}),
+    waitOperation: (id, timeoutMs = 180_000) => waitForOperation(t.req, id, timeoutMs, 100),
+    events: async (id) => (await t.sse(id, { timeoutMs: 60_000 })).events,
+    outputs,
+    stateDir: serviceDir,
+    seen: t.seen,
+    logs: t.logs.lines,
+  };
 }
 
 /** One HTTP request with a short timeout; network errors become status 0. */
@@ -174,46 +152,10 @@ export class Writer {
   }
 }
 
-/** Pids of a process and its direct children (a postmaster and its backends). */
-export function withChildren(pid: number): number[] {
-  const out = [pid];
-  for (const d of fs.readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
 export function pidOf(file: string): number {
   const n = Number(fs.readFileSync(file, "utf8").split("\n")[0]?.trim());
   if (!Number.isInteger(n) || n <= 1) throw new Error(`no pid in ${file}`);
   return n;
-}
-
-/** SIGKILL a process tree (children first, so no backend outlives its postmaster by much). */
-export function killTree(pid: number): void {
-  for (const p of withChildren(pid).reverse()) {
-    try {
-      process.kill(p, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-  }
-}
-
-export async function waitGone(pids: number[], timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(alive)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 export function secret(outputs: StackOutputs, key: string): string {

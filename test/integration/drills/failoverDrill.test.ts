@@ -14,10 +14,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
 import type { StackOutputs } from "../../../server/engine/stackRunner";
-import { hits } from "../reliability/helpers";
-import { secretStrings } from "../service/serviceHelpers";
-import { alive, freePortBlock, killAll, pidsUnder, poll, portOpen, processesMentioning } from "../local/helpers";
-import { ADMIN_TOKEN, DRILL_PASSPHRASE, Writer, httpCall, killTree, pgQuery, pidOf, seedFleet, startDrillService, waitGone, withChildren, type DrillService } from "./drillHelpers";
+import { freePortBlock, portOpen } from "../../support/ports";
+import { alive, descendants, killAll, killTree, processesMentioning, waitGone } from "../../support/processTree";
+import { hits, secretStrings } from "../../support/secrets";
+import { pidsUnder, poll } from "../local/helpers";
+import { ADMIN_TOKEN, DRILL_PASSPHRASE, Writer, httpCall, pgQuery, pidOf, seedFleet, startDrillService, type DrillService } from "./drillHelpers";
 
 jest.setTimeout(300_000);
 
@@ -54,7 +55,7 @@ async function out(stack: string): Promise<StackOutputs> {
 }
 
 function recordPids(): void {
-  for (const pid of pidsUnder(localRoot)) for (const p of withChildren(pid)) seenPids.add(p);
+  for (const pid of pidsUnder(localRoot)) for (const p of [pid, ...descendants(pid).map((d) => d.pid)]) seenPids.add(p);
 }
 
 async function submit(method: string, urlPath: string, body?: unknown): Promise<any> {
@@ -65,21 +66,7 @@ async function submit(method: string, urlPath: string, body?: unknown): Promise<
 
 async function events(opId: string): Promise<{ kind: string; message: string }[]> {
   // The SSE stream replays stored events and ends with the finished operation.
-  const res = await fetch(`${s().service.url}/operations/${opId}/events`, { headers: { authorization: `Bearer drill-admin-0123456789abcdef` } });
-  const text = await res.text();
-  s().seen.push(text);
-  const list: { kind: string; message: string }[] = [];
-  for (const block of text.split("\n\n")) {
-    const data = block.split("\n").find((l) => l.startsWith("data: "));
-    if (!data) continue;
-    try {
-      const e = JSON.parse(data.slice(6)) as { kind?: string; message?: string };
-      if (e.kind !== undefined && e.message !== undefined) list.push({ kind: e.kind, message: e.message });
-    } catch {
-      /* not an event */
-    }
-  }
-  return list;
+  return (await s().events(opId)).flatMap((e) => (e.data?.kind !== undefined && e.data?.message !== undefined ? [{ kind: String(e.data.kind), message: String(e.data.message) }] : []));
 }
 
 async function inRecovery(stack: string): Promise<boolean> {
@@ -187,10 +174,11 @@ describe("drills as API operations on the local target", () => {
     writer.start();
     expect(await poll(() => Promise.resolve(writer.acked().length >= 30 ? true : undefined), 20_000, 50)).toBe(true);
 
-    const pgPids = withChildren(pidOf(pidFiles.postgres));
+    const postmaster = pidOf(pidFiles.postgres);
+    const pgPids = [postmaster, ...descendants(postmaster).map((d) => d.pid)];
     const redisPid = pidOf(pidFiles.redis);
     const killAt = Date.now();
-    killTree(pgPids[0] ?? 0);
+    killTree(postmaster);
     killTree(redisPid);
     expect(await waitGone([...pgPids, redisPid])).toBe(true);
     // Let the writer see the outage (its writes now fail: the primary is gone).

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { redisServer, sentinel, type RedisServerInputs, type SentinelInputs } from "../../../components/local/impl/redis";
 import { Secret, type LocalEndpoint } from "../../../server/drills/endpoints";
 import { failoverRedis, redisLink } from "../../../server/drills/redisProbe";
-import { freePortBlock } from "../local/helpers";
+import { freePortBlock } from "../../support/ports";
 
 jest.setTimeout(120_000);
 

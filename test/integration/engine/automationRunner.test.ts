@@ -16,7 +16,7 @@ import { pluginsIn } from "../../../server/engine/orphans";
 import type { EngineEvent, StackConfig } from "../../../server/engine/stackRunner";
 import { ownPlugins } from "../../../stacks/plugins";
 import { GeneratedSecret, OwnedDir } from "../../../components/local/resources";
-import { alive } from "../local/helpers";
+import { alive } from "../../support/processTree";
 
 /** Waits up to 10 s for `cond`. */
 async function until(cond: () => boolean): Promise<void> {

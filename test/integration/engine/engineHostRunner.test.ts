@@ -8,36 +8,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createEngineHostRunner } from "../../../server/engine/engineHostRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
-import { alive } from "../local/helpers";
 import { ownPlugins } from "../../../stacks/plugins";
+import { until } from "../../support/http";
+import { alive, childrenOf } from "../../support/processTree";
 
 jest.setTimeout(120_000);
 
 /** Children of `pid` whose command line runs the provider server. */
 function providerServersOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const d of fs.readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid !== pid || !alive(Number(d))) continue;
-      if (fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0").some((a) => /[/\\]local[/\\]provider[/\\]main\.(js|ts)$/.test(a))) out.push(Number(d));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return childrenOf(pid).filter((p) => p.argv.some((a) => /[/\\]local[/\\]provider[/\\]main\.(js|ts)$/.test(a))).map((p) => p.pid);
 }
 
 describe("the engine host pool", () => {
@@ -61,7 +40,7 @@ describe("the engine host pool", () => {
   test("when a wave of steps is announced, then hosts start ahead up to maxHosts, each with its provider server, and the spare ones retire with their servers when idle", async () => {
     const [first] = runner.hostPids();
     expect(runner.hostPids()).toHaveLength(1);
-    const firstServer = await until("the first host's provider server", () => providerServersOf(first!)[0]);
+    const firstServer = await until(() => providerServersOf(first!)[0], 60_000, "the first host's provider server");
 
     runner.prepare(2);
     expect(runner.hostPids()).toHaveLength(2);
@@ -69,15 +48,15 @@ describe("the engine host pool", () => {
     const hosts = runner.hostPids();
     expect(hosts).toHaveLength(3);
     const spares = hosts.filter((p) => p !== first);
-    const spareServers = await until("a provider server in every spare host", () => {
+    const spareServers = await until(() => {
       const found = spares.map((h) => providerServersOf(h)[0]);
       return found.every((p) => p !== undefined) ? found : undefined;
-    });
+    }, 60_000, "a provider server in every spare host");
 
     // Idle past idleMs: the spare hosts exit, their servers with them; the first host stays.
-    await until("the spare hosts to retire", () => (runner.hostPids().length === 1 ? true : undefined), 60_000);
+    await until(() => (runner.hostPids().length === 1 ? true : undefined), 60_000, "the spare hosts to retire");
     expect(runner.hostPids()).toEqual([first]);
-    await until("the spare hosts' servers to exit", () => ([...spares, ...spareServers].some(alive) ? undefined : true), 15_000);
+    await until(() => ([...spares, ...spareServers].some(alive) ? undefined : true), 15_000, "the spare hosts' servers to exit");
     expect(alive(firstServer)).toBe(true);
   });
 
@@ -86,6 +65,6 @@ describe("the engine host pool", () => {
     const servers = hosts.flatMap(providerServersOf);
     expect(servers.length).toBeGreaterThan(0);
     await runner.close();
-    await until("every host and server to exit", () => ([...hosts, ...servers].some(alive) ? undefined : true), 15_000);
+    await until(() => ([...hosts, ...servers].some(alive) ? undefined : true), 15_000, "every host and server to exit");
   });
 });

@@ -6,7 +6,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ProviderPool } from "../../../server/engine/providerPool";
-import { alive } from "../local/helpers";
+import { alive } from "../../support/processTree";
 import { localProviderPlugin } from "../../../components/local/provider";
 
 const plugin = localProviderPlugin();

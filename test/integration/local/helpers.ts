@@ -1,54 +1,10 @@
-/** Shared helpers of the local-target integration tests: port blocks, fleet configs, HTTP, cleanup. */
+/** Shared helpers of the local-target integration tests: fleet configs, HTTP to the local apps, pidfiles. (Ports and processes: test/support.) */
 import * as fs from "node:fs";
 import * as http from "node:http";
-import * as net from "node:net";
 import * as path from "node:path";
 import { regionStackConfig, globalStackConfig, type GlobalStackConfig, type RegionStackConfig } from "../../../domain/spec/stackConfig";
 import { fleetSettings } from "../../../domain/spec/fleetSettings";
 import type { GeoCode } from "../../../domain/spec/regionSpec";
-
-export function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once("error", () => {
-      resolve(false);
-    });
-    srv.listen(port, "127.0.0.1", () => {
-      srv.close(() => {
-        resolve(true);
-      });
-    });
-  });
-}
-
-export function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: "127.0.0.1", port });
-    s.setTimeout(500, () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => {
-      resolve(false);
-    });
-  });
-}
-
-/** A random base in [lo, hi - count] whose `count` ports are all free (ours: 12000-15999). */
-export async function freePortBlock(count: number, lo = 12000, hi = 15999): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = lo + Math.floor(Math.random() * (hi - lo - count)) ;
-    const aligned = base - (base % 10);
-    let ok = true;
-    for (let p = aligned; p < aligned + count && ok; p++) ok = await portFree(p);
-    if (ok) return aligned;
-  }
-  throw new Error("no free port block found in 12000-15999");
-}
 
 export interface LocalRegionDef {
   name: string;
@@ -155,17 +111,6 @@ export async function poll<T>(fn: () => Promise<T | undefined>, timeoutMs: numbe
   }
 }
 
-/** Live (non-zombie) process check. */
-export function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
 export function readPid(file: string): number | undefined {
   try {
     const n = Number(fs.readFileSync(file, "utf8").split("\n")[0]?.trim());
@@ -196,39 +141,4 @@ export function pidsUnder(root: string): number[] {
   };
   walk(root);
   return out;
-}
-
-/** Processes whose command line mentions `needle` (our temp dir or ports), excluding ourselves. */
-export function processesMentioning(needle: string): { pid: number; cmd: string }[] {
-  const out: { pid: number; cmd: string }[] = [];
-  for (const d of fs.readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(d)) continue;
-    const pid = Number(d);
-    if (pid === process.pid) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0/g, " ");
-      // Redis and Sentinel rewrite their process title ("redis-server 127.0.0.1:port"), so a
-      // daemon is also ours when it runs inside our directory (its cwd, even once deleted).
-      let cwd = "";
-      try {
-        cwd = fs.readlinkSync(`/proc/${d}/cwd`).replace(/ \(deleted\)$/, "");
-      } catch {
-        /* not ours to read */
-      }
-      if ((cmd.includes(needle) || cwd.startsWith(needle)) && alive(pid)) out.push({ pid, cmd });
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-export function killAll(pids: number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-  }
 }

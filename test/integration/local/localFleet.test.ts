@@ -18,20 +18,9 @@ import type { StackOutputs } from "../../../server/engine/stackRunner";
 import { globalStackConfigValues, regionStackConfigValues } from "../../../domain/stackConfigEncoding";
 import { stackProgram } from "../../../stacks/program";
 import { ownPlugins } from "../../../stacks/plugins";
-import {
-  alive,
-  fleetOf,
-  freePortBlock,
-  globalConfig,
-  killAll,
-  pidsUnder,
-  poll,
-  portOpen,
-  processesMentioning,
-  regionConfig,
-  request,
-  type LocalRegionDef,
-} from "./helpers";
+import { fleetOf, globalConfig, pidsUnder, poll, regionConfig, request, type LocalRegionDef } from "./helpers";
+import { freePortBlock, portOpen } from "../../support/ports";
+import { alive, killAll, processesMentioning } from "../../support/processTree";
 
 jest.setTimeout(300_000);
 

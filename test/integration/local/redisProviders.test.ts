@@ -19,7 +19,8 @@ import {
   type SentinelInputs,
   type SentinelOutputs,
 } from "../../../components/local/impl/redis";
-import { alive, freePortBlock, portOpen } from "./helpers";
+import { freePortBlock, portOpen } from "../../support/ports";
+import { alive } from "../../support/processTree";
 
 jest.setTimeout(120_000);
 

@@ -16,16 +16,20 @@ import { loadConfig, prepareStateDir } from "../../../server/config";
 import { createAutomationRunner } from "../../../server/engine/automationRunner";
 import { findPulumiBinDir, projectDir } from "../../../server/engine/toolchain";
 import { globalStackConfigValues, regionStackConfigValues } from "../../../domain/stackConfigEncoding";
-import { formatOutputs, parseArgs, urnParts } from "../../../scripts/manualRun";
 import { parse as parseYaml } from "yaml";
-import { fleetOf, freePortBlock, globalConfig, killAll, portOpen, processesMentioning, regionConfig, type LocalRegionDef } from "../local/helpers";
+import { fleetOf, globalConfig, regionConfig, type LocalRegionDef } from "../local/helpers";
+import { freePortBlock, portOpen } from "../../support/ports";
+import { killAll, processesMentioning } from "../../support/processTree";
+import * as pulumi from "@pulumi/pulumi";
+import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { ownPlugins } from "../../../stacks/plugins";
 
 jest.setTimeout(240_000);
 
 const ROOT = projectDir();
 const REGION = "us-east-1";
-/** Type prefix of the local target's dynamic resources. */
-const LOCAL = "pulumi-nodejs:dynamic/aragora-local";
+/** Type prefix of the local target's resources. */
+const LOCAL = "aragora-local:index";
 
 let tmp: string;
 let stateDir: string;
@@ -82,6 +86,10 @@ function planLines(stdout: string): { op: string; type: string; name: string }[]
   return out;
 }
 
+/** The service stand-in's programs by stack (default: an empty program). */
+const programs = new Map<string, PulumiFn>();
+const empty: PulumiFn = () => Promise.resolve({});
+
 function lockFiles(stack: string): string[] {
   const dir = path.join(stateDir, "backend", ".pulumi", "locks", "organization", "aragora", stack);
   return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
@@ -97,6 +105,9 @@ beforeAll(async () => {
   const engineEnv = prepareStateDir(config);
   const bin = findPulumiBinDir();
   runner = createAutomationRunner({
+    // The service stand-in runs its own small programs (by stack); the manual run runs the real one.
+    program: () => (programs.get(pulumi.getStack()) ?? empty)(),
+    plugins: ownPlugins(),
     stateDir,
     backendUrl: config.backendUrl,
     passphraseFile: config.passphraseFile,
@@ -110,9 +121,8 @@ beforeAll(async () => {
   const fleet = fleetOf([def], localRoot, glbPort, 1);
   // The service's first step on each stack (a preview of an empty program here) creates the stack
   // and writes its config file: that file is what the manual run must use.
-  const empty = () => Promise.resolve({});
-  await runner.preview({ stack: REGION, program: empty, config: regionStackConfigValues(regionConfig(def, fleet, 1)) });
-  await runner.preview({ stack: "global", program: empty, config: globalStackConfigValues(globalConfig(fleet)) });
+  await runner.preview({ stack: REGION, config: regionStackConfigValues(regionConfig(def, fleet, 1)) });
+  await runner.preview({ stack: "global", config: globalStackConfigValues(globalConfig(fleet)) });
   regionFile = path.join(stateDir, "stacks", `Pulumi.${REGION}.yaml`);
   globalFile = path.join(stateDir, "stacks", "Pulumi.global.yaml");
 });
@@ -147,7 +157,7 @@ describe("npm run pulumi without the Node.js language host", () => {
       // A failure inside the local target's own preview (it is still being finished): reported
       // as the engine gave it, resource by resource, then the failed step.
       expect(res.code).toBe(1);
-      expect(res.stderr).toMatch(new RegExp(`^ {2}error ${REGION}-[a-z0-9-]+: pulumi-nodejs:dynamic/aragora-local:`, "m"));
+      expect(res.stderr).toMatch(new RegExp(`^ {2}error ${REGION}-[a-z0-9-]+: aragora-local:index:`, "m"));
       expect(res.stderr.trimEnd().split("\n").pop()).toBe(`error: preview of stack ${REGION} failed (the errors are above)`);
     }
     // Nothing changed: same config file, no lock, no state, no local region on disk.
@@ -162,11 +172,8 @@ describe("npm run pulumi without the Node.js language host", () => {
     // (a stack with outputs only, so no PostgreSQL or Redis is started), from its unchanged config file.
     const regionBefore = fs.readFileSync(regionFile, "utf8");
     const regionValues = (parseYaml(regionBefore) as { config: Record<string, string> }).config;
-    await runner.up({
-      stack: REGION,
-      program: () => Promise.resolve({ appPorts: [portBase + 30] }),
-      config: Object.fromEntries(Object.entries(regionValues).map(([k, v]) => [k, { value: v }])),
-    });
+    programs.set(REGION, () => Promise.resolve({ appPorts: [portBase + 30] }));
+    await runner.up({ stack: REGION, config: Object.fromEntries(Object.entries(regionValues).map(([k, v]) => [k, { value: v }])) });
     expect(fs.readFileSync(regionFile, "utf8")).toBe(regionBefore);
     const globalBefore = fs.readFileSync(globalFile, "utf8");
 
@@ -325,30 +332,5 @@ describe("scripts/pulumi.sh routing", () => {
     const watch = await wrapper(["watch", "-s", REGION], fakeEnv());
     expect(watch.code).toBe(127);
     expect(watch.stderr).toContain("runs the program through the Node.js language host (pulumi-language-nodejs)");
-  });
-});
-
-describe("manual run formatting", () => {
-  it("when outputs include secrets, then they print as [secret] and the rest as values, keys sorted", () => {
-    expect(
-      formatOutputs({
-        redisPort: { value: 6379, secret: false },
-        databaseUrl: { value: "postgres://app:hunter2@127.0.0.1/aragora", secret: true },
-        appUrls: { value: ["http://127.0.0.1:1"], secret: false },
-        role: { value: "primary", secret: false },
-      }),
-    ).toEqual(["  appUrls: [\"http://127.0.0.1:1\"]", "  databaseUrl: [secret]", "  redisPort: 6379", "  role: primary"]);
-  });
-
-  it("when a URN has parent types, then the resource's own type and name are shown", () => {
-    expect(urnParts("urn:pulumi:us-east-1::aragora::aragora:local:Region$pulumi-nodejs:dynamic:Resource::us-east-1-postgres")).toEqual({
-      type: "pulumi-nodejs:dynamic:Resource",
-      name: "us-east-1-postgres",
-    });
-  });
-
-  it("when update is given, then it runs as up; when --skip-preview is given to preview, then it is refused", () => {
-    expect(parseArgs(["update", "-s", "global", "-y"])).toEqual({ command: "up", stack: "global", yes: true, diff: false, skipPreview: false, nonInteractive: false });
-    expect(() => parseArgs(["preview", "--skip-preview"])).toThrow("--skip-preview applies to up only, not preview");
   });
 });

@@ -9,25 +9,13 @@
  * so, its orphaned engine is stopped, and the retry runs on a new host.
  */
 import { Client } from "pg";
-import { alive } from "../local/helpers";
-import {
-  apiFor,
-  cleanup,
-  descendants,
-  directRunner,
-  exitOf,
-  PASSPHRASE,
-  secretStrings,
-  spawnService,
-  storedEvents,
-  testEnv,
-  TOKENS,
-  waitForOperation,
-  waitHealthy,
-  type Api,
-  type ServiceChild,
-  type TestEnv,
-} from "./serviceHelpers";
+import { cleanup, directRunner, testEnv, type TestEnv } from "./serviceHelpers";
+import { apiFor, TOKENS, until, waitForOperation, type Api } from "../../support/http";
+import { alive, descendants } from "../../support/processTree";
+import { secretStrings } from "../../support/secrets";
+import { PASSPHRASE } from "../../support/serviceDriver";
+import { exitOf, spawnService, waitHealthy, type ServiceChild } from "../../support/serviceProcess";
+import { readSse } from "../../support/sse";
 
 jest.setTimeout(900_000);
 
@@ -37,16 +25,6 @@ let svc: ServiceChild | undefined;
 let api: Api;
 let base: string;
 const figures: Record<string, unknown> = {};
-
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** The aragora-local provider servers an engine host keeps (server/engine/providerPool.ts). */
 function providerServersOf(hostPid: number): { pid: number; ppid: number; argv: string[] }[] {
@@ -64,7 +42,7 @@ function upUnderway(servicePid: number, opId: string, resources: number): Promis
     const op = (await api("GET", `/operations/${opId}`, { token: "viewer" })).body;
     if (!["queued", "running"].includes(op.status)) throw new Error(`the operation ended before the kill: ${JSON.stringify(op)}\n${svc?.output().slice(-3000) ?? ""}`);
     if (op.steps?.[0]?.status !== "running") return undefined;
-    const events = await storedEvents(base, opId, 500);
+    const events = (await readSse(`${base}/operations/${opId}/events`, { token: TOKENS.viewer, forMs: 500 })).events;
     if (events.filter((e) => e.event === "resourcePre").length < resources) return undefined;
     return descendants(servicePid).find((p) => isPulumiUp(p.argv));
   }, 300_000, "the up to be under way with a pulumi up process", 200);

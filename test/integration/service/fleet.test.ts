@@ -10,8 +10,12 @@ import * as path from "node:path";
 import { Writable } from "node:stream";
 import { createLogger } from "../../../server/logger";
 import { startService, type RunningService } from "../../../server/service";
-import { processesMentioning } from "../local/helpers";
-import { apiFor, cleanup, directRunner, EXAMPLE_FLEET, readSse, secretStrings, testEnv, TOKENS, waitForOperation, type Api, type TestEnv } from "./serviceHelpers";
+import { cleanup, directRunner, testEnv, type TestEnv } from "./serviceHelpers";
+import { EXAMPLE_FLEET } from "../../support/fixtures";
+import { apiFor, TOKENS, waitForOperation, type Api } from "../../support/http";
+import { processesMentioning } from "../../support/processTree";
+import { secretStrings } from "../../support/secrets";
+import { readSse } from "../../support/sse";
 
 jest.setTimeout(900_000);
 
@@ -56,7 +60,7 @@ describe("a fleet through the API on the local target", () => {
     expect(res.status).toBe(202);
     addPrimaryOp = res.body.operation.id;
     expect(res.headers.get("location")).toBe(`/operations/${addPrimaryOp}`);
-    const events = await readSse(`${svc.url}/operations/${addPrimaryOp}/events`, TOKENS.viewer);
+    const events = (await readSse(`${svc.url}/operations/${addPrimaryOp}/events`, { token: TOKENS.viewer, timeoutMs: 600_000 })).events;
     timings["add primary"] = Date.now() - t;
     seen.push(events);
     const failure = events.filter((e) => e.event === "step.failed" || e.event === "operation.finished").map((e) => e.data.message);
@@ -92,7 +96,7 @@ describe("a fleet through the API on the local target", () => {
     expect(Date.parse(b.startedAt)).toBeLessThan(Date.parse(a.finishedAt));
     // global starts once both replicas' steps ended, so its program reads the replicas' stacks only
     // after their engine updates ended (their summary events).
-    const events = await readSse(`${svc.url}/operations/${op.id}/events`, TOKENS.viewer);
+    const events = (await readSse(`${svc.url}/operations/${op.id}/events`, { token: TOKENS.viewer, timeoutMs: 600_000 })).events;
     const at = (pred: (e: any) => boolean) => events.filter((e) => e.data && pred(e)).map((e) => Date.parse(e.data.at));
     const replicaSummaries = at((e) => e.event === "summary" && (e.data.stepId === "up:eu-west-1" || e.data.stepId === "up:ap-south-1"));
     const globalReads = at((e) => e.data.stepId === "up:global" && String(e.data.message).includes("StackReference"));
@@ -161,7 +165,7 @@ describe("a fleet through the API on the local target", () => {
     for (const stack of ["us-east-1", "eu-west-1"]) secrets.push(...secretStrings((await runner.outputs(stack)) ?? {}));
     expect(secrets.length).toBeGreaterThan(3);
     const ops = await call("GET", "/operations?limit=100", { token: "viewer" });
-    for (const o of ops.body.operations) seen.push(await readSse(`${svc.url}/operations/${o.id}/events`, TOKENS.viewer));
+    for (const o of ops.body.operations) seen.push((await readSse(`${svc.url}/operations/${o.id}/events`, { token: TOKENS.viewer, timeoutMs: 600_000 })).events);
     const db = ["aragora.db", "aragora.db-wal"].map((f) => path.join(env.stateDir, f)).filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f).toString("latin1")).join("");
     const haystacks = { responses: JSON.stringify(seen), logs: logLines.join(""), database: db };
     const leaks: string[] = [];

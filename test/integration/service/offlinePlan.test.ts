@@ -1,27 +1,28 @@
 /**
  * `POST /regions?dryRun=true&resources=true`: the resources each planned stack step would register,
- * found under Pulumi mocks in child processes. No engine and no credentials, for local and aws.
- * Nothing is recorded, and the service's own engine runs stay untouched by the mock runtime.
+ * found under Pulumi mocks in child processes (the service's own offline planner). No engine (the
+ * service runs with the fake one; a dry run never reaches it) and no credentials, for local and aws.
+ * Nothing is recorded. Ports in the spec: 46000-46999 (never opened).
  */
-import { createLogger } from "../../../server/logger";
-import { startService, type RunningService } from "../../../server/service";
-import { apiFor, cleanup, testEnv, type Api, type TestEnv } from "./serviceHelpers";
+import { createChildProcessPlanner } from "../../../server/plan/offlinePlanner";
+import { startTestService, type FakeService } from "../../support/serviceDriver";
+import { projectRoot } from "../../support/serviceProcess";
 
 jest.setTimeout(600_000);
 
-let env: TestEnv;
-let svc: RunningService;
-let api: Api;
+const PORT_BASE = 46000;
+let t: FakeService;
+const api: FakeService["req"] = (...args) => t.req(...args);
 
 beforeAll(async () => {
-  env = await testEnv(1);
-  svc = await startService(env.config(), { logger: createLogger({ level: "silent" }) });
-  api = apiFor(svc.url);
+  t = await startTestService({
+    env: { ARAGORA_LOCAL_PORT_RANGE: `${String(PORT_BASE)}-${String(PORT_BASE + 999)}` },
+    offlinePlanner: createChildProcessPlanner({ cwd: projectRoot() }),
+  });
 });
 
 afterAll(async () => {
-  await svc.stop();
-  await cleanup(env.stateDir);
+  await t.close();
 });
 
 const typesOf = (step: any): string[] => step.resources.map((r: any) => r.type);
@@ -29,7 +30,7 @@ const typesOf = (step: any): string[] => step.resources.map((r: any) => r.type);
 test("when a local primary is dry-run with resources, then each step lists what its program registers and nothing is recorded", async () => {
   const res = await api("POST", "/regions?dryRun=true&resources=true", { token: "operator", body: { name: "us-east-1", primary: true, provider: "local", app: { replicas: 2 } } });
   expect(res.status).toBe(200);
-  expect(res.body.spec).toMatchObject({ name: "us-east-1", provider: "local", primary: true, local: { portBase: env.portBase } });
+  expect(res.body.spec).toMatchObject({ name: "us-east-1", provider: "local", primary: true, local: { portBase: PORT_BASE } });
   const [region, global] = res.body.steps;
   expect([region.id, global.id]).toEqual(["up:us-east-1", "up:global"]);
   expect(region.resourcesError).toBeUndefined();
@@ -40,6 +41,7 @@ test("when a local primary is dry-run with resources, then each step lists what 
   expect(global.resources.length).toBeGreaterThan(0);
   expect((await api("GET", "/regions", { token: "viewer" })).body.regions).toEqual([]);
   expect((await api("GET", "/operations", { token: "viewer" })).body.operations).toEqual([]);
+  expect(t.runner.calls).toEqual([]);
 });
 
 test("when an aws primary is dry-run with resources, then the AWS, Kubernetes and Cloudflare resources are listed without credentials", async () => {

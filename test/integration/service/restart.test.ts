@@ -4,48 +4,22 @@
  * same state dir, find the operation `interrupted` with every event kept, retry it to success.
  * Then SIGTERM mid-operation: a graceful stop records `interrupted` and exits 0.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { projectDir } from "../../../server/engine/toolchain";
-import { apiFor, childEnv, cleanup, storedEvents, testEnv, waitForOperation, type Api, type TestEnv } from "./serviceHelpers";
+import { cleanup, testEnv, type TestEnv } from "./serviceHelpers";
+import { apiFor, TOKENS, until, waitForOperation, type Api } from "../../support/http";
+import { exitOf, spawnService, waitHealthy, type ServiceChild } from "../../support/serviceProcess";
+import { readSse, type SseEvent } from "../../support/sse";
 
 jest.setTimeout(900_000);
 
 let env: TestEnv;
-let proc: ChildProcess | undefined;
-let output = "";
+let proc: ServiceChild | undefined;
 let api: Api;
 
-async function startChild(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "server/main.ts"], {
-    cwd: projectDir(),
-    env: childEnv({ ...env.env, PORT: String(env.servicePort) }),
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-20000)));
-  child.stderr.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-20000)));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited ${child.exitCode}: ${output.slice(-3000)}`);
-    const ok = await fetch(`http://127.0.0.1:${env.servicePort}/health`).then((r) => r.ok, () => false);
-    if (ok) return child;
-    if (Date.now() > deadline) throw new Error(`service did not start: ${output.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once("exit", (code) => { resolve(code); }));
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** server/main.ts in its own process group on the test's port, once healthy. */
+async function startChild(): Promise<ServiceChild> {
+  const child = spawnService({ ...env.env, PORT: String(env.servicePort) });
+  await waitHealthy(child, env.servicePort);
+  return child;
 }
 
 beforeAll(async () => {
@@ -54,8 +28,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (proc && proc.exitCode === null && proc.pid !== undefined) {
-    try { process.kill(-proc.pid, "SIGKILL"); } catch { /* gone */ }
+  const pid = proc?.child.pid;
+  if (proc && proc.child.exitCode === null && pid !== undefined) {
+    try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
   }
   await cleanup(env.stateDir);
 });
@@ -78,8 +53,8 @@ describe("restart safety", () => {
       return stored.filter((e) => e.event === "resourcePre" || e.event === "resOutputs").length >= 4 ? true : undefined;
     }, 300_000, "the up to be under way");
     eventsBeforeKill = (await readStored(opId)).flatMap((e) => (e.id !== undefined ? [e.id] : []));
-    process.kill(-proc.pid!, "SIGKILL");
-    await exited(proc);
+    process.kill(-proc.child.pid!, "SIGKILL");
+    await exitOf(proc.child);
 
     proc = await startChild();
     const op = (await api("GET", `/operations/${opId}`, { token: "viewer" })).body;
@@ -115,18 +90,19 @@ describe("restart safety", () => {
     expect(res.status).toBe(202);
     const id = res.body.operation.id;
     await until(async () => ((await api("GET", `/operations/${id}`, { token: "viewer" })).body.steps?.[0]?.status === "running" ? true : undefined), 120_000, "the update to start");
-    process.kill(proc!.pid!, "SIGTERM");
-    expect(await exited(proc!)).toBe(0);
+    proc!.child.kill("SIGTERM");
+    expect(await exitOf(proc!.child)).toBe(0);
     proc = await startChild();
     const op = (await api("GET", `/operations/${id}`, { token: "viewer" })).body;
     expect(op.status).toBe("interrupted");
     expect((await api("POST", `/operations/${id}/retry`, { token: "operator" })).status).toBe(202);
     expect((await waitForOperation(api, id)).status).toBe("succeeded");
     expect((await api("GET", "/regions/us-east-1", { token: "viewer" })).body.outputs.appPorts).toHaveLength(2);
-    process.kill(proc.pid!, "SIGTERM");
-    expect(await exited(proc)).toBe(0);
+    proc.child.kill("SIGTERM");
+    expect(await exitOf(proc.child)).toBe(0);
   });
 });
 
-/** The operation's stored events, replayed over SSE (ends at once for a finished operation). */
-const readStored = (operationId: string) => storedEvents(`http://127.0.0.1:${env.servicePort}`, operationId);
+/** The operation's stored events, read over SSE for at most 1.5 s (a live operation's stream does not end by itself). */
+const readStored = async (operationId: string): Promise<SseEvent[]> =>
+  (await readSse(`http://127.0.0.1:${env.servicePort}/operations/${operationId}/events`, { token: TOKENS.viewer, forMs: 1500 })).events;

@@ -14,9 +14,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { childEnv, exitOf, testEnv, waitHealthy, type TestEnv } from "./serviceHelpers";
-import { spawn } from "node:child_process";
-import { projectDir } from "../../../server/engine/toolchain";
+import { testEnv, type TestEnv } from "./serviceHelpers";
+import { exitOf, spawnService, waitHealthy, type ServiceChild } from "../../support/serviceProcess";
 
 jest.setTimeout(180_000);
 
@@ -31,25 +30,19 @@ function mount(dir: string, opts: string): void {
   mounted.push(dir);
 }
 
-/** The service on `stateDir` (as nobody when mounts are not allowed); its exit code, output and run time. */
-async function start(stateDir: string, asNobody = !canMount): Promise<{ code: number | string | null; output: string; ms: number; child: ReturnType<typeof spawn> }> {
-  const args = ["-r", "ts-node/register/transpile-only", "server/main.ts"];
-  const [cmd, argv] = asNobody
-    ? ["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, ...args]]
-    : [process.execPath, args];
+/** The service on `stateDir` (as nobody when mounts are not allowed), as a child of this process. */
+function spawnOn(stateDir: string, asNobody = !canMount): ServiceChild {
+  return spawnService({ ...env.env, ARAGORA_STATE_DIR: stateDir, PORT: String(env.servicePort) }, { detached: false, ...(asNobody ? { uid: 65534 } : {}) });
+}
+
+/** The service on `stateDir` run until it exits; its exit code, output and run time. */
+async function start(stateDir: string, asNobody = !canMount): Promise<{ code: number | string | null; output: string; ms: number }> {
   const t0 = Date.now();
-  const child = spawn(cmd, argv, {
-    cwd: projectDir(),
-    env: childEnv({ ...env.env, ARAGORA_STATE_DIR: stateDir, PORT: String(env.servicePort) }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const code = await exitOf(child);
+  const s = spawnOn(stateDir, asNobody);
+  const timer = setTimeout(() => s.child.kill("SIGKILL"), 60_000);
+  const code = await exitOf(s.child, { drained: true });
   clearTimeout(timer);
-  return { code, output, ms: Date.now() - t0, child };
+  return { code, output: s.output(), ms: Date.now() - t0 };
 }
 
 function files(dir: string): Record<string, string> {
@@ -146,16 +139,10 @@ describe("a state dir the service cannot write", () => {
     if (canMount) mount(dir, "size=16m,mode=0755");
     else fs.chownSync(dir, 65534, 65534);
     // A normal start and graceful stop first: the database exists and is complete.
-    const ok = spawn(canMount ? process.execPath : "setpriv", [
-      ...(canMount ? [] : ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath]),
-      "-r", "ts-node/register/transpile-only", "server/main.ts",
-    ], { cwd: projectDir(), env: childEnv({ ...env.env, ARAGORA_STATE_DIR: dir, PORT: String(env.servicePort) }), stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    ok.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    ok.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    await waitHealthy({ child: ok, output: () => out }, env.servicePort);
-    ok.kill("SIGTERM");
-    expect(await exitOf(ok)).toBe(0);
+    const ok = spawnOn(dir);
+    await waitHealthy(ok, env.servicePort);
+    ok.child.kill("SIGTERM");
+    expect(await exitOf(ok.child)).toBe(0);
     expect(fs.existsSync(path.join(dir, "aragora.db"))).toBe(true);
 
     if (canMount) execFileSync("mount", ["-o", "remount,ro", dir], { stdio: "pipe" });

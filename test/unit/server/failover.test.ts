@@ -1,7 +1,8 @@
 import type { FleetState } from "../../../server/domain";
 import type { FailoverAssessment } from "../../../server/drills/failoverCheck";
 import type { FailoverProbe } from "../../../server/orchestrator/failoverAssessment";
-import { startHarness, primary, replica, type Harness } from "./harness";
+import { primary, replica } from "../../support/fixtures";
+import { startTestService, type FakeService } from "../../support/serviceDriver";
 
 /** A split-brain check that answers `verdict` and records what it was asked. */
 function probe(verdict: (to: string, force: boolean) => FailoverAssessment | undefined): FailoverProbe & { asked: { to: string; force: boolean; regions: string[] }[] } {
@@ -25,11 +26,11 @@ const behind = (to: string, force: boolean): FailoverAssessment => ({
 });
 
 describe("POST /failover with a split-brain check", () => {
-  let h: Harness;
+  let h: FakeService;
   afterEach(async () => { await h.close(); });
 
   async function fleetWith(check: FailoverProbe): Promise<void> {
-    h = await startHarness({ failoverProbe: check });
+    h = await startTestService({ failoverProbe: check });
     for (const body of [primary, replica("eu-west-1")]) await h.waitFor((await h.req("POST", "/regions", { body })).body.operation.id);
   }
 

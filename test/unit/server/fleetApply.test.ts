@@ -1,16 +1,18 @@
-import { startHarness, primary, replica, type Harness } from "./harness";
+import { primary, replica } from "../../support/fixtures";
+import type { FakeRunner } from "../../support/fakeRunner";
+import { startTestService, type FakeService, type TestServiceOptions } from "../../support/serviceDriver";
 
 describe("POST /fleet/apply with a fake engine", () => {
-  let h: Harness;
-  beforeEach(async () => { h = await startHarness(); });
+  let h: FakeService;
+  beforeEach(async () => { h = await startTestService(); });
   afterEach(async () => { await h.close(); });
 
   const fleet = { regions: [primary, replica("eu-west-1"), replica("ap-south-1")] };
 
   /** A fresh harness with these options applies the fleet; the finished operation. */
-  async function applyOn(o: Parameters<typeof startHarness>[0], delayMs?: number): Promise<any> {
+  async function applyOn(o: TestServiceOptions<FakeRunner>, delayMs?: number): Promise<any> {
     await h.close();
-    h = await startHarness(o);
+    h = await startTestService(o);
     if (delayMs !== undefined) h.runner.delayMs = delayMs;
     return h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
   }
@@ -79,7 +81,7 @@ describe("POST /fleet/apply with a fake engine", () => {
 
   test("when max parallel is 1, then the steps run one after another", async () => {
     await h.close();
-    h = await startHarness({ maxParallel: 1 });
+    h = await startTestService({ env: { ARAGORA_MAX_PARALLEL: "1" } });
     h.runner.delayMs = 40;
     const op = await h.waitFor((await h.req("POST", "/fleet/apply", { body: fleet })).body.operation.id);
     expect(op.status).toBe("succeeded");
@@ -108,7 +110,7 @@ describe("POST /fleet/apply with a fake engine", () => {
   });
 
   test("when max parallel is 1, then the engine is never asked for a second engine", async () => {
-    const op = await applyOn({ maxParallel: 1 });
+    const op = await applyOn({ env: { ARAGORA_MAX_PARALLEL: "1" } });
     expect(op.status).toBe("succeeded");
     expect(h.runner.calls.length).toBe(4);
     expect(h.runner.prepared).toEqual([]);

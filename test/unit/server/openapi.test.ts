@@ -3,15 +3,15 @@
  * Retry-After, server/auth/rateLimit.ts), and every call that starts an operation (its 202) can be
  * refused with 503 (queue full, ARAGORA_MAX_QUEUED_OPERATIONS, or shutting down).
  */
-import { startHarness, type Harness } from "./harness";
+import { startTestService, type FakeService } from "../../support/serviceDriver";
 
 type Ops = Record<string, Record<string, { responses: Record<string, { description: string; content?: Record<string, { schema: { $ref?: string } }> }> }>>;
 
 describe("OpenAPI: rate limit and queue refusals", () => {
-  let h: Harness;
+  let h: FakeService;
   let paths: Ops;
   beforeAll(async () => {
-    h = await startHarness({ handlers: {} });
+    h = await startTestService({ handlers: {} });
     paths = (await h.req("GET", "/openapi.json", { token: "viewer" })).body.paths as Ops;
   });
   afterAll(async () => { await h.close(); });

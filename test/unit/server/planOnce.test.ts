@@ -4,7 +4,8 @@ import * as path from "node:path";
 import type { FleetDomain } from "../../../server/domain";
 import { createFleetDomain } from "../../../server/fleetDomain";
 import { SqliteStore } from "../../../server/store/sqliteStore";
-import { startHarness, primary, replica, type Harness } from "./harness";
+import { primary, replica } from "../../support/fixtures";
+import { startTestService, type FakeService } from "../../support/serviceDriver";
 
 /** The real domain, counting its plans. */
 function countingDomain(): FleetDomain & { plans: string[] } {
@@ -21,11 +22,11 @@ function countingDomain(): FleetDomain & { plans: string[] } {
 }
 
 describe("each operation is planned once", () => {
-  let h: Harness;
+  let h: FakeService;
   let domain: ReturnType<typeof countingDomain>;
   beforeEach(async () => {
     domain = countingDomain();
-    h = await startHarness({ domain });
+    h = await startTestService({ domain });
   });
   afterEach(async () => { await h.close(); });
 
@@ -79,7 +80,7 @@ describe("after a restart", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aragora-plan-once-"));
     const file = path.join(dir, "aragora.db");
     try {
-      let h = await startHarness({ store: new SqliteStore(file) });
+      let h = await startTestService({ store: new SqliteStore(file) });
       h.runner.gates.set("up:us-east-1", new Promise<void>(() => undefined));
       const id = (await h.req("POST", "/fleet/apply", { body: { regions: [primary, replica("eu-west-1")] } })).body.operation.id as string;
       for (let i = 0; i < 200 && h.runner.calls.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
@@ -87,7 +88,7 @@ describe("after a restart", () => {
       await h.close();
 
       const domain = countingDomain();
-      h = await startHarness({ store: new SqliteStore(file), domain });
+      h = await startTestService({ store: new SqliteStore(file), domain });
       try {
         const interrupted = (await h.req("GET", `/operations/${id}`)).body;
         expect([interrupted.status, interrupted.steps.map((s: any) => s.status)]).toEqual(["interrupted", ["interrupted", "pending", "pending"]]);

@@ -1,8 +1,9 @@
-import { startHarness, primary, replica, type Harness } from "./harness";
+import { primary, replica } from "../../support/fixtures";
+import { startTestService, type FakeService } from "../../support/serviceDriver";
 
 describe("regions over HTTP with a fake engine", () => {
-  let h: Harness;
-  beforeEach(async () => { h = await startHarness(); });
+  let h: FakeService;
+  beforeEach(async () => { h = await startTestService(); });
   afterEach(async () => { await h.close(); });
 
   test("when a primary is added, then 202 with Location, the stacks run primary then global, and the region is ready with secrets masked", async () => {
@@ -69,7 +70,7 @@ describe("regions over HTTP with a fake engine", () => {
 
   test("when max parallel is 1, then no two steps ever overlap", async () => {
     await h.close();
-    h = await startHarness({ maxParallel: 1 });
+    h = await startTestService({ env: { ARAGORA_MAX_PARALLEL: "1" } });
     h.runner.delayMs = 40;
     const p = await h.req("POST", "/regions", { body: primary });
     const a = await h.req("POST", "/regions", { body: replica("eu-west-1") });
@@ -191,7 +192,7 @@ describe("regions over HTTP with a fake engine", () => {
     expect(op.status).toBe("succeeded");
     expect(op.steps[0]).toMatchObject({ action: "validate", status: "skipped", note: expect.stringMatching(/not available/) });
     await h.close();
-    h = await startHarness({ handlers: { validate: () => Promise.resolve({ status: "succeeded", note: "replication lag 0s" }) } });
+    h = await startTestService({ handlers: { validate: () => Promise.resolve({ status: "succeeded", note: "replication lag 0s" }) } });
     const v2 = await h.req("POST", "/fleet/validate", { token: "operator" });
     expect((await h.waitFor(v2.body.operation.id)).steps[0]).toMatchObject({ status: "succeeded", note: "replication lag 0s" });
   });

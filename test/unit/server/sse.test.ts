@@ -1,53 +1,16 @@
-import { startHarness, primary, TOKENS, type Harness } from "./harness";
-
-interface SseEvent { id?: number; event: string; data: any }
-
-/** Reads an SSE stream to its `end` event (or the timeout). */
-async function readSse(url: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<{ status: number; type: string | null; events: SseEvent[] }> {
-  const ctl = new AbortController();
-  const timer = setTimeout(() => { ctl.abort(); }, timeoutMs);
-  const res = await fetch(url, { headers: { authorization: `Bearer ${TOKENS.viewer}`, ...headers }, signal: ctl.signal });
-  const events: SseEvent[] = [];
-  try {
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buf = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += decoder.decode(value, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf("\n\n")) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (block.startsWith(":")) continue;
-        const ev: SseEvent = { event: "message", data: undefined };
-        for (const line of block.split("\n")) {
-          const [k, ...rest] = line.split(": ");
-          const v = rest.join(": ");
-          if (k === "id") ev.id = Number(v);
-          if (k === "event") ev.event = v;
-          if (k === "data") ev.data = JSON.parse(v);
-        }
-        events.push(ev);
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  return { status: res.status, type: res.headers.get("content-type"), events };
-}
+import { primary } from "../../support/fixtures";
+import { startTestService, type FakeService } from "../../support/serviceDriver";
 
 describe("operation events over SSE", () => {
-  let h: Harness;
-  beforeEach(async () => { h = await startHarness(); });
+  let h: FakeService;
+  beforeEach(async () => { h = await startTestService(); });
   afterEach(async () => { await h.close(); });
 
   test("when a client follows a running operation, then it gets every event live, in increasing id order, ending with end", async () => {
     h.runner.delayMs = 100;
     const p = await h.req("POST", "/regions", { body: primary });
     const id = p.body.operation.id;
-    const stream = await readSse(`${h.url}/operations/${id}/events`);
+    const stream = await h.sse(id);
     expect(stream.status).toBe(200);
     expect(stream.type).toMatch(/text\/event-stream/);
     const last = stream.events[stream.events.length - 1]!;
@@ -65,7 +28,7 @@ describe("operation events over SSE", () => {
   test("when an engine event carries a connection URL with a password, then the stored and streamed event is masked", async () => {
     const p = await h.req("POST", "/regions", { body: primary });
     await h.waitFor(p.body.operation.id);
-    const stream = await readSse(`${h.url}/operations/${p.body.operation.id}/events`);
+    const stream = await h.sse(p.body.operation.id);
     const text = JSON.stringify(stream.events);
     expect(text).toContain("postgres://app:[secret]@127.0.0.1");
     expect(text).not.toContain("hunter2");
@@ -77,10 +40,10 @@ describe("operation events over SSE", () => {
     const p = await h.req("POST", "/regions", { body: primary });
     const id = p.body.operation.id;
     await h.waitFor(id);
-    const all = await readSse(`${h.url}/operations/${id}/events`);
+    const all = await h.sse(id);
     const withIds = all.events.filter((e) => e.id !== undefined);
     const cut = withIds[3]!.id!;
-    const resumed = await readSse(`${h.url}/operations/${id}/events`, { "last-event-id": String(cut) });
+    const resumed = await h.sse(id, { headers: { "last-event-id": String(cut) } });
     expect(resumed.events.filter((e) => e.id !== undefined).map((e) => e.id)).toEqual(withIds.filter((e) => e.id! > cut).map((e) => e.id));
     expect(resumed.events[resumed.events.length - 1]!.event).toBe("end");
   });

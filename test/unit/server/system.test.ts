@@ -1,16 +1,19 @@
+import * as fs from "node:fs";
 import { createLogger } from "../../../server/logger";
 import { maskOutputs, scrubText, SecretScrubber } from "../../../server/mask";
-import { startHarness, primary, LogSink, type Harness } from "./harness";
+import { primary } from "../../support/fixtures";
+import { TOKENS } from "../../support/http";
+import { startTestService, LogSink, type FakeService } from "../../support/serviceDriver";
 
 describe("health, metrics, OpenAPI, logs", () => {
-  let h: Harness;
-  beforeAll(async () => { h = await startHarness({ handlers: {} }); });
+  let h: FakeService;
+  beforeAll(async () => { h = await startTestService({ handlers: {} }); });
   afterAll(async () => { await h.close(); });
 
   test("when /health is called without a token, then 200 ok", async () => {
     const res = await h.req("GET", "/health", { token: null });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: "ok", version: "test" });
+    expect(res.body).toEqual({ status: "ok", version: (JSON.parse(fs.readFileSync("package.json", "utf8")) as { version: string }).version });
   });
 
   test("when operations have run, then /metrics exports operations by kind and status, step duration histograms and queue depth", async () => {
@@ -57,7 +60,7 @@ describe("health, metrics, OpenAPI, logs", () => {
     const lines = h.logs.lines.map((l) => JSON.parse(l));
     const req = lines.find((l) => l.msg === "request" && l.path === "/regions" && l.method === "GET");
     expect(req).toMatchObject({ method: "GET", status: 200, actor: "vera" });
-    expect(h.logs.lines.join("\n")).not.toContain("viewer-secret");
+    expect(h.logs.lines.join("\n")).not.toContain(TOKENS.viewer);
   });
 });
 

@@ -1,8 +1,9 @@
-import { startHarness, primary, type Harness } from "./harness";
+import { primary } from "../../support/fixtures";
+import { startTestService, type FakeService } from "../../support/serviceDriver";
 
 describe("400s name every bad field; never a 500 for bad input", () => {
-  let h: Harness;
-  beforeAll(async () => { h = await startHarness({ bodyLimit: "2kb" }); });
+  let h: FakeService;
+  beforeAll(async () => { h = await startTestService({ env: { ARAGORA_BODY_LIMIT: "2kb" } }); });
   afterAll(async () => { await h.close(); });
 
   test("when a spec has several bad fields, then 400 lists each with its path", async () => {

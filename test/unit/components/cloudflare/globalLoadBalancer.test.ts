@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import { recordRegistrations, valueOf } from "../../support/recordingMocks";
+import { recordRegistrations, valueOf } from "../../../support/recordingMocks";
 
 const registrations = recordRegistrations("aragora", "global");
 

@@ -8,7 +8,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { hits, PASSPHRASE, passwordOf, primary, replica, startRig, TOKENS, type Rig } from "./helpers";
+import { primary, replica } from "../../support/fixtures";
+import { TOKENS } from "../../support/http";
+import { passwordOf } from "../../support/fakeRunner";
+import { hits } from "../../support/secrets";
+import { PASSPHRASE } from "../../support/serviceDriver";
+import { startRig, type Rig } from "./rig";
 
 jest.setTimeout(60_000);
 
@@ -37,15 +42,15 @@ afterAll(async () => {
 test("when a fleet goes through its lifecycle with an engine that prints secrets, then no response, SSE stream, log line or database byte holds a secret, the passphrase or a token", async () => {
   // The first up of the primary fails with a message carrying credentials (URL form): scrubbed by shape.
   rig.runner.failures.set("up:us-east-1", `could not connect: postgres://aragora:${passwordOf("us-east-1")}@127.0.0.1:5432/aragora refused`);
-  const failed = await accepted("POST", "/regions", { as: "operator", body: primary });
+  const failed = await accepted("POST", "/regions", { token: "operator", body: primary });
   expect(failed.status).toBe("failed");
-  expect((await accepted("POST", `/operations/${failed.id}/retry`, { as: "operator" })).status).toBe("succeeded");
-  for (const n of REGIONS.slice(1)) expect((await accepted("POST", "/regions", { as: "operator", body: replica(n) })).status).toBe("succeeded");
+  expect((await accepted("POST", `/operations/${failed.id}/retry`, { token: "operator" })).status).toBe("succeeded");
+  for (const n of REGIONS.slice(1)) expect((await accepted("POST", "/regions", { token: "operator", body: replica(n) })).status).toBe("succeeded");
   // A later failure prints the (now known) password bare.
   rig.runner.failures.set("preview:eu-west-1", `psql: authentication failed for user aragora using ${passwordOf("eu-west-1")}`);
-  expect((await accepted("POST", "/regions/eu-west-1/preview", { as: "operator" })).status).toBe("failed");
-  expect((await accepted("PUT", "/regions/us-east-1", { as: "operator", body: { ...primary, app: { replicas: 2 } } })).status).toBe("succeeded");
-  for (const kind of ["refresh", "validate", "reconcile"]) expect((await accepted("POST", `/fleet/${kind}`, { as: "operator" })).status).toBe("succeeded");
+  expect((await accepted("POST", "/regions/eu-west-1/preview", { token: "operator" })).status).toBe("failed");
+  expect((await accepted("PUT", "/regions/us-east-1", { token: "operator", body: { ...primary, app: { replicas: 2 } } })).status).toBe("succeeded");
+  for (const kind of ["refresh", "validate", "reconcile"]) expect((await accepted("POST", `/fleet/${kind}`, { token: "operator" })).status).toBe("succeeded");
   expect((await accepted("POST", "/failover", { body: { to: "eu-west-1" } })).status).toBe("succeeded");
   expect((await accepted("DELETE", "/regions/ap-south-1")).status).toBe("succeeded");
 
@@ -53,17 +58,17 @@ test("when a fleet goes through its lifecycle with an engine that prints secrets
   for (const token of [`${TOKENS.admin}x`, TOKENS.operator.slice(0, -1), PASSPHRASE]) {
     expect((await rig.req("GET", "/regions", { token })).status).toBe(401);
   }
-  expect((await rig.req("DELETE", "/regions/eu-west-1", { as: "viewer" })).status).toBe(403);
+  expect((await rig.req("DELETE", "/regions/eu-west-1", { token: "viewer" })).status).toBe(403);
 
   // Every read the API offers, by every role.
   for (const as of ["viewer", "operator", "admin"] as const) {
-    for (const p of ["/regions", "/operations?limit=500", "/metrics", "/openapi.json", "/health", ...REGIONS.map((r) => `/regions/${r}`)]) await rig.req("GET", p, { as });
+    for (const p of ["/regions", "/operations?limit=500", "/metrics", "/openapi.json", "/health", ...REGIONS.map((r) => `/regions/${r}`)]) await rig.req("GET", p, { token: as });
   }
   await rig.req("GET", "/audit?limit=500");
   const sseTexts: string[] = [];
   for (const id of opIds) {
-    await rig.req("GET", `/operations/${id}`, { as: "viewer" });
-    sseTexts.push(await rig.sse(id));
+    await rig.req("GET", `/operations/${id}`, { token: "viewer" });
+    sseTexts.push((await rig.sse(id)).text);
   }
 
   // The scan is only meaningful if the secrets really went through: the engine printed them and the events were stored.

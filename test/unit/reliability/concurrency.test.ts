@@ -3,7 +3,8 @@
  * simultaneous different changes. Exactly one add wins; the different changes all run, never two
  * steps on one stack at once, each stack's steps in submission order, nothing left locked.
  */
-import { primary, replica, startRig, type Rig } from "./helpers";
+import { primary, replica } from "../../support/fixtures";
+import { startRig, type Rig } from "./rig";
 
 jest.setTimeout(60_000);
 
@@ -18,7 +19,7 @@ afterEach(async () => {
 });
 
 test("when 20 adds of the same new region arrive at once, then exactly one is 202 and 19 are 409; one operation, one region, one up of its stack", async () => {
-  const replies = await Promise.all(Array.from({ length: 20 }, () => rig.req("POST", "/regions", { as: "operator", body: primary })));
+  const replies = await Promise.all(Array.from({ length: 20 }, () => rig.req("POST", "/regions", { token: "operator", body: primary })));
   const statuses = replies.map((r) => r.status).sort();
   expect(statuses).toEqual([202, ...Array<number>(19).fill(409)]);
   for (const r of replies.filter((x) => x.status === 409)) expect(r.body.error.code).toBe("conflict");
@@ -34,15 +35,15 @@ test("when 20 adds of the same new region arrive at once, then exactly one is 20
 });
 
 test("when ten different changes arrive at once, then all are accepted and serialized per stack (no overlap, submission order) and no lock is left", async () => {
-  const first = await rig.req("POST", "/regions", { as: "operator", body: primary });
+  const first = await rig.req("POST", "/regions", { token: "operator", body: primary });
   expect((await rig.waitFor(first.body.operation.id)).status).toBe("succeeded");
   rig.runner.calls.length = 0;
 
   const names = ["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "ap-south-1", "ap-east-1", "sa-east-1", "ca-central-1"];
   const changes = [
-    ...names.map((n) => rig.req("POST", "/regions", { as: "operator", body: replica(n) })),
-    rig.req("PUT", "/regions/us-east-1", { as: "operator", body: { ...primary, app: { replicas: 2 } } }),
-    rig.req("POST", "/regions/global/preview", { as: "operator" }),
+    ...names.map((n) => rig.req("POST", "/regions", { token: "operator", body: replica(n) })),
+    rig.req("PUT", "/regions/us-east-1", { token: "operator", body: { ...primary, app: { replicas: 2 } } }),
+    rig.req("POST", "/regions/global/preview", { token: "operator" }),
   ];
   const replies = await Promise.all(changes);
   expect(replies.map((r) => r.status)).toEqual(Array<number>(10).fill(202));
@@ -51,7 +52,7 @@ test("when ten different changes arrive at once, then all are accepted and seria
   expect(ops.map((o) => o.status)).toEqual(Array<string>(10).fill("succeeded"));
 
   // Never two steps on one stack at once, and on each stack the steps ran in submission order.
-  expect(rig.runner.overlaps).toBe(0);
+  expect(rig.runner.overlapsOnOneStack).toBe(0);
   const seqOf = new Map<string, number>();
   const db = rig.dump();
   for (const o of db["operations"] as { id: string; seq: number }[]) seqOf.set(o.id, o.seq);
@@ -76,12 +77,12 @@ test("when ten different changes arrive at once, then all are accepted and seria
   }
 
   // Nothing left locked or queued: the runner holds no stack, the orchestrator no work, every region ready.
-  expect([...rig.runner.locks]).toEqual([]);
+  expect([...rig.runner.running]).toEqual([]);
   expect(rig.svc.orchestrator.stats()).toEqual({ activeOperations: 0, queuedOperations: 0, runningSteps: 0, waitingSteps: 0 });
   expect((db["regions"] as { name: string; status: string }[]).map((r) => [r.name, r.status]).sort()).toEqual(
     ["us-east-1", ...names].map((n) => [n, "ready"]).sort(),
   );
-  const after = await rig.req("POST", "/fleet/reconcile", { as: "operator" });
+  const after = await rig.req("POST", "/fleet/reconcile", { token: "operator" });
   expect(after.status).toBe(202);
   expect((await rig.waitFor(after.body.operation.id)).status).toBe("succeeded");
   console.log(`concurrency: 10 simultaneous changes → 10×202, all succeeded; ${rig.runner.calls.length} steps, 0 overlaps`);

@@ -6,7 +6,9 @@
  * audit log) must be exactly as before.
  */
 import fc from "fast-check";
-import { primary, startRig, TOKENS, type Rig } from "./helpers";
+import { primary } from "../../support/fixtures";
+import { TOKENS } from "../../support/http";
+import { startRig, type Rig } from "./rig";
 
 jest.setTimeout(120_000);
 
@@ -110,7 +112,7 @@ let before: Record<string, unknown[]>;
 beforeAll(async () => {
   // Thousands of changes by one token in seconds: the per-token rate limit is raised out of the way (limits.test.ts covers it).
   rig = await startRig({ ARAGORA_RATE_LIMIT_PER_MIN: "1000000" });
-  const add = await rig.req("POST", "/regions", { as: "operator", body: primary });
+  const add = await rig.req("POST", "/regions", { token: "operator", body: primary });
   expect(add.status).toBe(202);
   expect((await rig.waitFor(add.body.operation.id)).status).toBe("succeeded");
   before = rig.dump();
@@ -144,7 +146,7 @@ test(`when ${RUNS} random, mutated and hostile requests are sent, then every ans
   );
   console.log(`fuzz: ${ran} requests sent (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
   expect(ran).toBeGreaterThanOrEqual(RUNS * 0.9);
-  const health = await rig.req("GET", "/health", { as: null });
+  const health = await rig.req("GET", "/health", { token: null });
   expect({ status: health.status, body: health.body }).toEqual({ status: 200, body: { status: "ok", version: expect.any(String) } });
   expect(rig.svc.orchestrator.stats()).toEqual({ activeOperations: 0, queuedOperations: 0, runningSteps: 0, waitingSteps: 0 });
   expect(rig.dump()).toEqual(before);

@@ -5,7 +5,9 @@
  * requests are logged and audited without the presented token.
  */
 import { authenticate, parseTokens } from "../../../server/auth/tokens";
-import { primary, replica, startRig, TOKEN_ENV, TOKENS, type Rig } from "./helpers";
+import { primary, replica } from "../../support/fixtures";
+import { TOKEN_ENV, TOKENS } from "../../support/http";
+import { startRig, type Rig } from "./rig";
 
 jest.setTimeout(60_000);
 
@@ -18,12 +20,12 @@ let routes: { method: string; path: string; role: Role | null }[];
 
 beforeAll(async () => {
   rig = await startRig();
-  const add = await rig.req("POST", "/regions", { as: "operator", body: primary });
+  const add = await rig.req("POST", "/regions", { token: "operator", body: primary });
   opId = add.body.operation.id;
   await rig.waitFor(opId);
-  const replicaAdd = await rig.req("POST", "/regions", { as: "operator", body: replica("eu-west-1") });
+  const replicaAdd = await rig.req("POST", "/regions", { token: "operator", body: replica("eu-west-1") });
   await rig.waitFor(replicaAdd.body.operation.id);
-  const doc = (await rig.req("GET", "/openapi.json", { as: "viewer" })).body;
+  const doc = (await rig.req("GET", "/openapi.json", { token: "viewer" })).body;
   routes = [];
   for (const [p, methods] of Object.entries(doc.paths as Record<string, Record<string, { "x-required-role"?: Role }>>)) {
     for (const [m, op] of Object.entries(methods)) {
@@ -46,12 +48,12 @@ test("when any endpoint is called without a valid token, then only GET /health a
   const answers: string[] = [];
   for (const r of [...routes.filter((x) => x.role !== null), ...extra]) {
     for (const token of bad) {
-      const res = await rig.req(r.method, r.path, token === null ? { as: null } : { token });
+      const res = await rig.req(r.method, r.path, token === null ? { token: null } : { token });
       answers.push(`${r.method} ${r.path} ${res.status} ${isError(res.body, "unauthenticated")}`);
     }
   }
   expect(answers.filter((a) => !a.endsWith(" 401 true"))).toEqual([]);
-  const health = await rig.req("GET", "/health", { as: null });
+  const health = await rig.req("GET", "/health", { token: null });
   expect(health.status).toBe(200);
 });
 
@@ -60,7 +62,7 @@ test("when each role calls each endpoint, then roles below the documented one ge
   for (const r of routes.filter((x) => x.role !== null)) {
     if (r.method !== "GET") continue; // changes: next test
     for (const who of ["viewer", "operator", "admin"] as const) {
-      const res = await rig.req(r.method, r.path, { as: who });
+      const res = await rig.req(r.method, r.path, { token: who });
       const expected = RANK[who] < RANK[r.role!] ? 403 : 200;
       if (res.status !== expected) wrong.push(`${who} ${r.method} ${r.path} → ${res.status}`);
     }
@@ -78,7 +80,7 @@ test("when a viewer (and an operator, for admin routes) tries every change, then
     const body = r.path === "/failover" ? { to: "eu-west-1" } : r.path.startsWith("/regions") && r.method !== "DELETE" && !r.path.endsWith("/preview") ? replica("eu-west-1") : undefined;
     for (const who of ["viewer", "operator"] as const) {
       if (RANK[who] >= RANK[r.role!]) continue;
-      const res = await rig.req(r.method, r.path, { as: who, ...(body ? { body } : {}) });
+      const res = await rig.req(r.method, r.path, { token: who, ...(body ? { body } : {}) });
       if (!(res.status === 403 && isError(res.body, "forbidden"))) wrong.push(`${who} ${r.method} ${r.path} → ${res.status}`);
     }
   }

@@ -16,6 +16,8 @@ const common = {
   ...preset,
   testEnvironment: "node",
   testEnvironmentOptions: { globalsCleanup: "off" },
+  // The compiled tree (npm run build) is not a source of tests or modules.
+  modulePathIgnorePatterns: ["<rootDir>/dist/"],
 };
 
 module.exports = {

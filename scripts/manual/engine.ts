@@ -9,18 +9,7 @@ import { findPulumiBinDir, projectDir, type StackRunner } from "../../server/eng
 import type { Settings } from "./args";
 import { ownPlugins } from "../../stacks/plugins";
 
-export {
-  StackBusyError,
-  StepCancelledError,
-  StepFailedError,
-  type EngineEvent,
-  type RunOptions,
-  type StackConfig,
-  type StackOutputs,
-  type StackRunner,
-  type StackRunRequest,
-  type StepResult,
-} from "../../server/engine";
+export * from "../../server/engine";
 
 /**
  * The service's engine adapter, in this process, on the service's backend, passphrase and Pulumi

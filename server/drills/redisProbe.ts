@@ -7,7 +7,8 @@
  *   4. every Sentinel monitors the target again, with its region's settings and the auth-pass.
  * Sentinel persists steps 1 and 4 to its own config file (it owns that file).
  */
-import Redis from "ioredis";
+import type Redis from "ioredis";
+import { withRedis } from "../../components/local";
 import { scrubText } from "../mask";
 import type { LocalEndpoint } from "./endpoints";
 
@@ -30,45 +31,6 @@ export interface RedisLink {
 function messageOf(err: unknown): string {
   const m = (err as { message?: unknown } | null)?.message;
   return typeof m === "string" ? m : String(err);
-}
-
-/**
- * One short-lived connection to a Redis or Sentinel of a region: connect, run `fn`, disconnect,
- * whatever happens. No offline queue, no retries and no reconnects (a drill reports what answers
- * now), connect and command timeouts, so nothing of it outlives the call.
- */
-async function withRedis<T>(host: string, port: number, timeoutMs: number, fn: (redis: Redis) => Promise<T>, password?: string): Promise<T> {
-  const redis = new Redis({
-    host,
-    port,
-    ...(password !== undefined ? { password } : {}),
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    enableReadyCheck: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    disableClientInfo: true,
-  });
-  // A failed connect rejects with "Connection is closed."; why (refused, WRONGPASS, NOAUTH) comes
-  // as an error event, kept for the message.
-  let why: unknown;
-  redis.on("error", (err: unknown) => {
-    why = err;
-  });
-  try {
-    await redis.connect().catch((err: unknown) => {
-      throw why ?? err;
-    });
-    return await fn(redis);
-  } catch (err) {
-    throw new Error(`redis on port ${port}: ${messageOf(err)}`);
-  } finally {
-    // Not on an ended connection: ioredis would start its 2 s destroy timer and wait for a "close"
-    // that already happened, keeping the process alive that long.
-    if (redis.status !== "end") redis.disconnect();
-  }
 }
 
 /** A region's Redis, logged in. */

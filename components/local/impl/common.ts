@@ -38,8 +38,10 @@ export function httpStatus(port: number, path: string, timeoutMs = 1000): Promis
   });
 }
 
+/** An error's message; socket errors need not be instances of this realm's Error (under jest they are not). */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const m = (err as { message?: unknown } | null)?.message;
+  return typeof m === "string" ? m : String(err);
 }
 
 /** Pulumi's marker for a value not known yet (a preview of inputs computed by other resources). */

@@ -5,51 +5,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import Redis from "ioredis";
+import { withRedis } from "../redisClient";
 import { REDIS_HOST, SENTINEL_MASTER_NAME, renderRedisConf, renderSentinelConf } from "../render/redis";
 import { assertInt, assertPort, assertSafePath, assertSecret } from "../names";
 import { changedKeys, errorMessage, type ProcessState, hasUnknowns } from "./common";
 import { pidAlive, portOpen, readPidFile, runOk, stopPid, tail, waitFor } from "./proc";
 import { daemonRead, daemonWrite, makeDaemonDir, removeTree, discardTree } from "./daemonFs";
-
-/**
- * One short-lived connection to the Redis or Sentinel on `port`: connect, run `fn`, disconnect,
- * whatever happens. No offline queue, no retries and no reconnects (the callers poll with their
- * own deadline), connect and command timeouts, so nothing of it outlives the call.
- */
-async function withRedis<T>(port: number, timeoutMs: number, fn: (redis: Redis) => Promise<T>, password?: string): Promise<T> {
-  const redis = new Redis({
-    host: REDIS_HOST,
-    port,
-    ...(password !== undefined ? { password } : {}),
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    enableReadyCheck: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    disableClientInfo: true,
-  });
-  // A failed connect rejects with "Connection is closed."; why (refused, WRONGPASS, NOAUTH) comes
-  // as an error event, kept for the message.
-  let why: unknown;
-  redis.on("error", (err: unknown) => {
-    why = err;
-  });
-  try {
-    await redis.connect().catch((err: unknown) => {
-      throw why ?? err;
-    });
-    return await fn(redis);
-  } catch (err) {
-    throw new Error(`redis on port ${port}: ${errorMessage(err)}`);
-  } finally {
-    // Not on an ended connection: ioredis would start its 2 s destroy timer and wait for a "close"
-    // that already happened, keeping the process alive that long.
-    if (redis.status !== "end") redis.disconnect();
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Redis server
@@ -83,7 +44,7 @@ async function redisState(pidFile: string, port: number, expect: string): Promis
 
 async function redisPing(port: number, password?: string): Promise<boolean> {
   try {
-    await withRedis(port, 1000, (r) => r.ping(), password); // PONG, or it throws
+    await withRedis(REDIS_HOST, port, 1000, (r) => r.ping(), password); // PONG, or it throws
     return true;
   } catch {
     return false;
@@ -117,7 +78,7 @@ async function ensureRedis(i: RedisServerInputs, olds?: RedisServerInputs): Prom
   const runtimeOnly = before.running && changedInputs !== undefined && changedInputs.every((k) => k === "replicaOfPort");
   if (runtimeOnly && changedInputs.includes("replicaOfPort")) {
     const target = i.replicaOfPort !== undefined ? [REDIS_HOST, String(i.replicaOfPort)] : ["NO", "ONE"];
-    await withRedis(i.port, 5000, (r) => r.call("REPLICAOF", ...target), i.password);
+    await withRedis(REDIS_HOST, i.port, 5000, (r) => r.call("REPLICAOF", ...target), i.password);
   }
   const changed = putIfChanged(conf, content);
   const restart = changed && !runtimeOnly;
@@ -133,7 +94,7 @@ async function ensureRedis(i: RedisServerInputs, olds?: RedisServerInputs): Prom
     // Best effort: with repl-diskless-sync-delay 0 the link is up within a second or two.
     await waitFor(async () => {
       try {
-        const info = await withRedis(i.port, 1000, (r) => r.info("replication"), i.password);
+        const info = await withRedis(REDIS_HOST, i.port, 1000, (r) => r.info("replication"), i.password);
         return /^master_link_status:up\r?$/m.test(info);
       } catch {
         return false;
@@ -217,7 +178,7 @@ const SENTINEL_KEYS = ["region", "dir", "port", "masterPort", "password", "quoru
 
 async function sentinelMasterPort(port: number): Promise<number | undefined> {
   try {
-    const addr = await withRedis(port, 1000, (r) => r.call("SENTINEL", "get-master-addr-by-name", SENTINEL_MASTER_NAME));
+    const addr = await withRedis(REDIS_HOST, port, 1000, (r) => r.call("SENTINEL", "get-master-addr-by-name", SENTINEL_MASTER_NAME));
     return Array.isArray(addr) && addr.length === 2 ? Number(addr[1]) : undefined;
   } catch {
     return undefined;
@@ -229,7 +190,7 @@ async function reconfigureSentinel(i: SentinelInputs): Promise<void> {
   const m = SENTINEL_MASTER_NAME;
   const settings = ["SET", m, "auth-pass", i.password, "down-after-milliseconds", String(i.downAfterMs), "failover-timeout", String(i.failoverTimeoutMs), "parallel-syncs", String(i.parallelSyncs), "quorum", String(i.quorum)];
   const monitored = (await sentinelMasterPort(i.port)) === i.masterPort;
-  await withRedis(i.port, 2000, async (r) => {
+  await withRedis(REDIS_HOST, i.port, 2000, async (r) => {
     if (!monitored) {
       await r.call("SENTINEL", "REMOVE", m).catch(() => undefined); // not monitoring it
       await r.call("SENTINEL", "MONITOR", m, REDIS_HOST, String(i.masterPort), String(i.quorum));

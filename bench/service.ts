@@ -49,7 +49,7 @@ export class BenchService {
     if (this.sampleRss) this.sampler = setInterval(() => { this.sample(); }, 250);
   }
 
-  /** Peak RSS of the service (VmHWM) and of its descendants (engine CLI, language/dynamic-provider hosts). */
+  /** Peak RSS of the service (VmHWM) and of its descendants (engine hosts, CLIs, provider servers, local daemons). */
   private sample(): void {
     const pid = this.proc?.child.pid;
     if (pid === undefined) return;

@@ -3,7 +3,7 @@
 # under the toolchain cache (ARAGORA_TOOLCHAIN_DIR, default ~/.cache/aragora-regions):
 #   - the Pulumi CLI: a `pulumi` on PATH when at least the SDK's version, else built from the
 #     committed Go module scripts/toolchain/pulumi (go.mod + go.sum, -mod=readonly), cached by
-#     version and go.sum, with pulumi-resource-pulumi-nodejs beside it so dynamic providers work;
+#     version and go.sum, with pulumi-resource-pulumi-nodejs beside it (the aws target's dynamic resources need it);
 #   - helm, the same way from scripts/toolchain/helm (for `helm lint` / `helm template`);
 #   - PostgreSQL, Redis, Sentinel and HAProxy for the local target (Debian packages), and, as root,
 #     the unprivileged system user their daemons run as.

@@ -18,7 +18,7 @@ export function isSecretKey(key: string): boolean {
 /**
  * Pulumi's wire signature of a secret value (`{"4dabf18193072939515e22adb298388d":
  * "1b47061264138c4ac30d75fd1eb44270", "value": …}`). Engine diagnostics that print serialized
- * properties (dynamic providers do) carry secrets in this shape, JSON or flattened.
+ * properties (providers may) carry secrets in this shape, JSON or flattened.
  */
 const SECRET_SIG = /(1b47061264138c4ac30d75fd1eb44270[^A-Za-z0-9]{1,8}value[^A-Za-z0-9]{1,8})([^,"'\s}\]]+)/g;
 

@@ -1,6 +1,6 @@
 /**
  * Guards for every value that reaches a file path or a command line of the local target. Each
- * throws a plain Error naming the field; the dynamic providers call them again in `check`, so a
+ * throws a plain Error naming the field; the provider's implementations call them again in `check`, so a
  * bad value never reaches `initdb`, `redis-server` or `haproxy` whichever way it arrives.
  */
 import * as path from "node:path";

@@ -302,7 +302,7 @@ describe("the local target with the real engine", () => {
 
     const leftovers = [...seenPids].filter(alive);
     expect(leftovers).toEqual([]);
-    // The runner's own dynamic-provider server lives until the runner closes, like a service's.
+    // The runner's own provider server lives until the runner closes, like a service's.
     expect(runner.providerPids().length).toBeGreaterThan(0);
     const servers = runner.providerPids();
     await runner.close();

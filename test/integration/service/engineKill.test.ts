@@ -96,8 +96,7 @@ describe("engine process killed mid-up", () => {
     figures["failedMessage"] = failedMessage;
     expect(failedMessage).toMatch(new RegExp(`^up of stack ${REGION} failed: the engine process \\(pulumi up\\) was killed by SIGKILL`));
     expect(op.error.message).toContain("the engine process (pulumi up) was killed by SIGKILL");
-    // Cleared at once, not left for a restart: a kill that lands while the CLI writes the backend's
-    // metadata leaves an empty sidecar that clearing has to repair first (server/engine/backendRepair.ts).
+    // Cleared at once (Pulumi's cancel, then the pending operations), not left for a restart.
     expect(failedMessage).toMatch(/its stack lock and pending operations were cleared, so the step can be retried$/);
     expect(failedMessage.length).toBeLessThan(600);
     for (const s of [PASSPHRASE, ...Object.values(TOKENS)]) {

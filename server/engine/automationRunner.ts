@@ -111,6 +111,7 @@ export class AutomationRunner implements StackRunner {
 
   up(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
     return this.step("up", req, opts, async (stack, common) => {
+      this.workspaces.armCapture(req.stack);
       const res = await stack.up(common);
       return { summary: countChanges(res.summary.resourceChanges), outputs: mapOutputs(res.outputs) };
     });

@@ -254,7 +254,12 @@ export class ProviderPool {
   async close(): Promise<void> {
     this.closed = true;
     const servers = [...this.all];
-    for (const s of servers) s.kill();
+    for (const s of servers) {
+      // An idle server holds nothing of this process up; while close() waits for its exit, it must,
+      // or a caller with nothing else to do would end before the close does.
+      s.hold();
+      s.kill();
+    }
     this.all.clear();
     this.spare.length = 0;
     let timer: NodeJS.Timeout | undefined;

@@ -13,6 +13,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack, StackAlreadyExistsError, StackNotFoundError, type PulumiFn } from "@pulumi/pulumi/automation";
+import { OutputCapture } from "./outputCapture";
 import type { StackConfig } from "./stackRunner";
 
 export const PROJECT_NAME = "aragora";
@@ -43,6 +44,8 @@ export interface WorkspaceSettings {
 interface StackHandle {
   stack: Stack;
   workspace: LocalWorkspace;
+  /** The outputs of an `up`, from the program (outputCapture.ts). */
+  capture: OutputCapture;
   /** What the service last wrote to the config file, and the file's size and mtime right after. */
   config?: { key: string; stamp: string; values: StackConfig } | undefined;
 }
@@ -63,8 +66,9 @@ export class StackWorkspaces {
   async stack(stackName: string, config: StackConfig): Promise<Stack> {
     let handle = this.handles.get(stackName);
     if (!handle) {
-      const workspace = await LocalWorkspace.create({ ...(await this.options(stackName)), program: this.s.program });
-      handle = { stack: await this.selectOrCreate(stackName, workspace), workspace };
+      const capture = new OutputCapture();
+      const workspace = await LocalWorkspace.create({ ...(await this.options(stackName)), program: capture.capture(this.s.program) });
+      handle = { stack: await this.selectOrCreate(stackName, capture.capturingWorkspace(workspace)), workspace, capture };
       this.handles.set(stackName, handle);
     }
     const key = configKey(config);
@@ -79,6 +83,11 @@ export class StackWorkspaces {
       handle.config = { key, stamp: fileStamp(file), values: config };
     }
     return handle.stack;
+  }
+
+  /** The stack's next run is an `up`: take its outputs from the program (outputCapture.ts). */
+  armCapture(stackName: string): void {
+    this.handles.get(stackName)?.capture.arm();
   }
 
   /** The stack's workspace environment, to point its next run at a provider server (or not). */

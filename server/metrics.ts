@@ -86,21 +86,18 @@ function stepDurationHistogram(m: StoreMetrics): object {
 /** The service's /metrics: its Registry, and the scrape. */
 export class ServiceMetrics {
   private readonly registry = new Registry();
+  private readonly operations: Gauge<"kind" | "status">;
 
   constructor(private readonly src: MetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS });
 
-    new Gauge({
+    // Set by scrape() from the same store read as the step histogram.
+    this.operations = new Gauge({
       name: "aragora_operations",
       help: "Operations recorded, by kind and status.",
       labelNames: ["kind", "status"] as const,
       registers,
-      async collect() {
-        const { operations } = await src.store.metrics();
-        this.reset();
-        for (const o of operations) this.set({ kind: o.kind, status: o.status }, o.count);
-      },
     });
     const queueGauge = (name: string, help: string, pick: (q: QueueStats) => number): void => {
       new Gauge({
@@ -139,7 +136,11 @@ export class ServiceMetrics {
 
   /** One scrape: every series in Prometheus text format. */
   async scrape(): Promise<string> {
-    const stored = AggregatorRegistry.aggregate<PrometheusContentType>([[stepDurationHistogram(await this.src.store.metrics())]]);
+    // One read of the store per scrape: the operations by kind and status, and the step durations.
+    const m = await this.src.store.metrics();
+    this.operations.reset();
+    for (const o of m.operations) this.operations.set({ kind: o.kind, status: o.status }, o.count);
+    const stored = AggregatorRegistry.aggregate<PrometheusContentType>([[stepDurationHistogram(m)]]);
     return Registry.merge([this.registry, stored]).metrics();
   }
 

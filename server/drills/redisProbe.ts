@@ -27,12 +27,6 @@ export interface RedisLink {
   sentinelMasterPort?: number | undefined;
 }
 
-/** An error's message; socket errors need not be instances of this realm's Error (under jest they are not). */
-function messageOf(err: unknown): string {
-  const m = (err as { message?: unknown } | null)?.message;
-  return typeof m === "string" ? m : String(err);
-}
-
 /** A region's Redis, logged in. */
 function onRedis<T>(ep: LocalEndpoint, timeoutMs: number, fn: (redis: Redis) => Promise<T>): Promise<T> {
   return withRedis(ep.host, ep.redisPort, timeoutMs, fn, ep.secrets.redis.reveal());
@@ -54,8 +48,8 @@ function parseInfo(text: string): Record<string, string> {
 }
 
 function msg(err: unknown): string {
-  // Errors quote the server's error lines; none carries the password, scrub anyway.
-  return scrubText(messageOf(err));
+  // withRedis's errors quote the server's error lines; none carries the password, scrub anyway.
+  return scrubText(err instanceof Error ? err.message : String(err));
 }
 
 export async function redisLink(ep: LocalEndpoint): Promise<RedisLink> {

@@ -85,6 +85,15 @@ export function finalStatus(op: SchedulerOperation): FinishedOperation["status"]
   return undefined;
 }
 
+/** The statuses of a step's dependencies in `op` (by `statusOf`); one outside the operation counts as succeeded. */
+function dependencyStatuses(op: SchedulerOperation, statusOf: (s: SchedulerStep) => StepStatus): (step: SchedulerStep) => StepStatus[] {
+  const byId = new Map(op.steps.map((s) => [s.id, s]));
+  return (step) => step.dependsOn.map((d) => {
+    const dep = byId.get(d);
+    return dep === undefined ? "succeeded" : statusOf(dep);
+  });
+}
+
 export function schedule(input: SchedulerInput): Schedule {
   const finished: FinishedOperation[] = [];
   const live: SchedulerOperation[] = [];
@@ -113,11 +122,11 @@ export function schedule(input: SchedulerInput): Schedule {
   const claimed = new Set<string>();
   for (const op of live) {
     if (!isStuck(op)) {
-      const byId = new Map(op.steps.map((s) => [s.id, s]));
+      const deps = dependencyStatuses(op, (s) => s.status);
       for (const step of op.steps) {
         if (running >= input.maxParallel) break;
         if (step.status !== "pending" || busy.has(step.stack)) continue;
-        if (!step.dependsOn.every((d) => { const dep = byId.get(d); return dep === undefined || STEP_DONE.includes(dep.status); })) continue;
+        if (!deps(step).every((d) => STEP_DONE.includes(d))) continue;
         if (claimed.has(step.stack) || step.reads.some((s) => claimed.has(s))) continue;
         start.push({ operationId: op.id, stepId: step.id });
         started.add(key(op, step));
@@ -131,10 +140,10 @@ export function schedule(input: SchedulerInput): Schedule {
   let nextWave = 0;
   for (const op of live) {
     if (isStuck(op)) continue;
-    const byId = new Map(op.steps.map((s) => [s.id, s]));
+    const depsOf = dependencyStatuses(op, (s) => statusOf(op, s));
     for (const step of op.steps) {
       if (statusOf(op, step) !== "pending") continue;
-      const deps = step.dependsOn.map((d) => { const dep = byId.get(d); return dep === undefined ? "succeeded" : statusOf(op, dep); });
+      const deps = depsOf(step);
       if (deps.includes("running") && deps.every((d) => d === "running" || STEP_DONE.includes(d))) nextWave++;
     }
   }

@@ -31,6 +31,10 @@
  *   validate), with its own status, timing and change summary.
  * - event: one line of an operation's append-only log (engine events and the orchestrator's own),
  *   with a globally increasing id that SSE clients resume from.
+ * - pending operation: a resource create, update or delete an engine run started and never recorded
+ *   as finished because the run was killed (Pulumi keeps it in the stack's checkpoint). Resolved
+ *   against reality where the provider can read it; otherwise the step ends `needs_attention` and
+ *   an admin decides (docs/reliability.md, "Pending operations").
  * - audit entry: who asked for which change, when, and what the service answered.
  * Records and statuses of operations, steps, events, regions, stacks and audit entries: model.ts.
  */

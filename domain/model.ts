@@ -15,18 +15,23 @@ export type ChangeSummary = Record<string, number>;
 export const OPERATION_KINDS = ["add", "update", "apply", "remove", "failover", "reconcile", "preview", "refresh", "validate"] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
-export const OPERATION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "interrupted"] as const;
+/**
+ * `needs_attention`: a step found resource operations a crashed run left pending that the service
+ * cannot resolve by itself (a cloud resource whose create may or may not have happened); an admin
+ * decides each (POST /stacks/{stack}/pending-operations), then retries.
+ */
+export const OPERATION_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "interrupted", "needs_attention"] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 /** Statuses an operation can be retried from. */
-export const RETRYABLE_STATUSES: readonly OperationStatus[] = ["failed", "cancelled", "interrupted"];
+export const RETRYABLE_STATUSES: readonly OperationStatus[] = ["failed", "cancelled", "interrupted", "needs_attention"];
 export const ACTIVE_STATUSES: readonly OperationStatus[] = ["queued", "running"];
 
-export const STEP_STATUSES = ["pending", "running", "succeeded", "failed", "cancelled", "interrupted", "skipped"] as const;
+export const STEP_STATUSES = ["pending", "running", "succeeded", "failed", "cancelled", "interrupted", "needs_attention", "skipped"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 /** A step in one of these lets its dependents start. */
 export const STEP_DONE: readonly StepStatus[] = ["succeeded", "skipped"];
 
-export const REGION_STATUSES = ["creating", "updating", "removing", "ready", "failed", "cancelled", "interrupted"] as const;
+export const REGION_STATUSES = ["creating", "updating", "removing", "ready", "failed", "cancelled", "interrupted", "needs_attention"] as const;
 export type RegionStatus = (typeof REGION_STATUSES)[number];
 
 export interface ErrorInfo {
@@ -117,6 +122,20 @@ export interface StackRecord {
   fingerprint?: string | undefined;
   outputs: Record<string, unknown>;
   updatedAt: string;
+}
+
+/**
+ * A resource operation an engine run started and never recorded as finished (the run was killed):
+ * Pulumi's own record, kept in the stack's checkpoint until it is resolved.
+ */
+export interface PendingOperationRecord {
+  urn: string;
+  /** Resource type token, e.g. `aws:rds/instance:Instance`. */
+  type: string;
+  /** What was under way: `creating`, `updating`, `deleting`, `reading`, `importing`. */
+  operation: string;
+  /** The provider's id of the resource, when one was known (never for a create). */
+  id?: string | undefined;
 }
 
 export interface AuditRecord {

@@ -4,6 +4,6 @@
  */
 import { localProviderPlugin } from "../components/local/provider";
 
-export function ownPlugins(): { name: string; launcherDir: string; main: string }[] {
+export function ownPlugins(): { name: string; launcherDir: string; main: string; createsAdopt: boolean }[] {
   return [localProviderPlugin()];
 }

@@ -96,7 +96,11 @@ export function openApiDocument(version: string): Json {
         }),
       },
       "/operations/{id}/cancel": { post: op("Cancel a queued or running operation", "operator", { "200": json(ref("Operation"), "operation"), ...errors(400, 404, 409, 429) }, { parameters: [idParam] }) },
-      "/operations/{id}/retry": { post: op("Retry a failed, cancelled or interrupted operation", "operator", { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [idParam] }) },
+      "/operations/{id}/retry": { post: op("Retry a failed, cancelled, interrupted or needs_attention operation", "operator", { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [idParam] }) },
+      "/stacks/{name}/pending-operations": {
+        get: op("Resource operations a killed engine run left pending on a stack, with the choices", "operator", { "200": json(ref("PendingOperations"), "pending operations"), ...errors(400, 404) }, { parameters: [nameParam] }),
+        post: op("Decide each pending create (import by id, or clear); then retry the operation", "admin", { "200": json(ref("PendingOperations"), "what is still pending"), ...errors(400, 404, 409, 429) }, { parameters: [nameParam], ...body("PendingDecisions") }),
+      },
       "/audit": { get: op("Audit log, newest first", "admin", { "200": json(ref("AuditList"), "entries"), ...errors(400) }) },
     },
   };

@@ -172,6 +172,26 @@ export function createRouter(d: RouteDeps): Router {
     });
   }
 
+  // ---- stacks: resource operations a killed engine run left pending (docs/reliability.md)
+  const pendingChoices = (stack: string): string[] => [
+    `retry: POST /operations/{id}/retry refreshes stack ${stack} first, which settles pending updates and deletes, and creates the provider can adopt`,
+    `import: POST /stacks/${stack}/pending-operations {"decisions":[{"urn":"…","action":"import","id":"<provider id>"}]} when the create happened (admin)`,
+    `clear: POST /stacks/${stack}/pending-operations {"decisions":[{"urn":"…","action":"clear"}]} when it did not (admin)`,
+  ];
+  r.get("/stacks/:name/pending-operations", requireRole("operator"), async (req, res) => {
+    const { name } = parsePart(S.stackParams, req.params, "params");
+    noQuery(req);
+    const pending = await d.orchestrator.pendingOperations(name);
+    res.json({ stack: name, pendingOperations: pending, choices: pending.length > 0 ? pendingChoices(name) : [] });
+  });
+  r.post("/stacks/:name/pending-operations", requireRole("admin"), async (req, res) => {
+    const { name } = parsePart(S.stackParams, req.params, "params");
+    noQuery(req);
+    const { decisions } = parsePart(S.pendingDecisionsBody, req.body ?? {}, "body");
+    const pending = await d.orchestrator.decidePending(name, decisions, actorOf(res));
+    res.json({ stack: name, pendingOperations: pending, choices: pending.length > 0 ? pendingChoices(name) : [] });
+  });
+
   // ---- operations
   r.get("/operations", requireRole("viewer"), async (req, res) => {
     const q = parsePart(S.listOperationsQuery, req.query, "query");

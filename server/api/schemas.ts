@@ -34,6 +34,33 @@ export const auditQuery = z.strictObject({
 });
 
 // ---- bodies
+const urn = z.string().regex(/^urn:pulumi:[^\s]+$/, { message: "must be a resource URN (urn:pulumi:...)" }).max(1000);
+/** An admin's decision on each pending create of a stack (POST /stacks/{name}/pending-operations). */
+export const pendingDecisionsBody = z
+  .strictObject({
+    decisions: z
+      .array(
+        z.discriminatedUnion("action", [
+          z.strictObject({ urn, action: z.literal("import"), id: z.string().min(1).max(1000).describe("the provider's id of the resource the create made") }),
+          z.strictObject({ urn, action: z.literal("clear") }),
+        ]),
+      )
+      .max(500),
+  })
+  .meta({ id: "PendingDecisions", description: "One decision per pending create of the stack: import (the create happened: its provider id) or clear (it did not)" });
+
+export const pendingOperation = z
+  .strictObject({ urn: z.string(), type: z.string(), operation: z.string(), id: z.string().optional() })
+  .meta({ id: "PendingOperation", description: "A resource operation a killed engine run started and never recorded as finished" });
+export const pendingView = z
+  .strictObject({
+    stack: z.string(),
+    pendingOperations: z.array(pendingOperation),
+    /** What an admin can do about them. */
+    choices: z.array(z.string()),
+  })
+  .meta({ id: "PendingOperations", description: "A stack's pending operations and the choices the API offers" });
+
 export const failoverBody = z
   .strictObject({
     to: name,
@@ -214,7 +241,7 @@ export const auditView = z
 export const auditList = z.strictObject({ entries: z.array(auditView) }).meta({ id: "AuditList" });
 
 registry.add(regionSpec, { id: "RegionSpec", description: "A resolved region spec (defaults filled in)" });
-for (const s of [replicationView, errorBody, stepView, operationView, operationSummary, operationList, regionView, regionList, accepted, dryRunView, eventView, health, auditView, auditList, failoverBody]) {
+for (const s of [pendingDecisionsBody, pendingOperation, pendingView, replicationView, errorBody, stepView, operationView, operationSummary, operationList, regionView, regionList, accepted, dryRunView, eventView, health, auditView, auditList, failoverBody]) {
   const meta = s.meta();
   if (meta && typeof meta["id"] === "string") registry.add(s, { id: meta["id"] });
 }

@@ -5,11 +5,12 @@
  */
 import type { Request, Response } from "express";
 import type { BusMessage, EventBus } from "../orchestrator/eventBus";
-import type { EventRecord, OperationSummaryRecord } from "../../domain/model";
+import { ACTIVE_STATUSES, type EventRecord, type OperationSummaryRecord } from "../../domain/model";
 import type { Store } from "../store/store";
 import { toEventView } from "./views";
 
-const TERMINAL = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
+/** An operation in any other status has ended (it may be retried, which starts a new stream). */
+const ACTIVE = new Set<string>(ACTIVE_STATUSES);
 const FINAL_KINDS = new Set(["operation.finished", "operation.interrupted"]);
 
 export async function streamEvents(
@@ -76,7 +77,7 @@ export async function streamEvents(
   if (state.closed) return;
 
   const current = await deps.store.getOperationSummary(op.id);
-  if (current && TERMINAL.has(current.status)) {
+  if (current && !ACTIVE.has(current.status)) {
     if (FINAL_KINDS.has(lastKind)) {
       end(current.status);
       return;

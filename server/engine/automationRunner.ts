@@ -21,6 +21,9 @@ import {
   type EngineEvent,
   type RunOptions,
   type StackOutputs,
+  type PendingDecision,
+  type PendingOperation,
+  type PendingResolution,
   type StackRunRequest,
   type StackRunner,
   type StepAction,
@@ -28,6 +31,7 @@ import {
 } from "./stackRunner";
 import { countChanges, driftedKeys, engineDeath, isChange, mapEvent, mapOutputs, summarizeCliError } from "./engineEvents";
 import { KeyedMutex } from "./keyedMutex";
+import { adoptable, describePending, importRequest, isCreate, pendingIn } from "./pendingOperations";
 import { killOrphanedPlugins } from "./orphans";
 import { attachSetting, ProviderPool, type ProviderLease } from "./providerPool";
 import { StackWorkspaces, type OwnPlugin } from "./stackWorkspaces";
@@ -110,11 +114,13 @@ export class AutomationRunner implements StackRunner {
   }
 
   up(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
-    return this.step("up", req, opts, async (stack, common) => {
-      this.workspaces.armCapture(req.stack);
-      const res = await stack.up(common);
-      return { summary: countChanges(res.summary.resourceChanges), outputs: mapOutputs(res.outputs) };
-    });
+    return this.step("up", req, opts, (stack, common) => this.upRun(req.stack, stack, common));
+  }
+
+  private async upRun(stackName: string, stack: Stack, common: RunCommon): Promise<{ summary: ChangeSummary; outputs: StackOutputs }> {
+    this.workspaces.armCapture(stackName);
+    const res = await stack.up(common);
+    return { summary: countChanges(res.summary.resourceChanges), outputs: mapOutputs(res.outputs) };
   }
 
   preview(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> {
@@ -149,25 +155,76 @@ export class AutomationRunner implements StackRunner {
     });
   }
 
-  async recover(stackName: string): Promise<void> {
+  async recover(stackName: string): Promise<PendingOperation[]> {
     assertStackName(stackName);
-    await this.mutex.run(stackName, () => this.clearStale(stackName));
+    return this.mutex.run(stackName, () => this.unlock(stackName));
   }
 
-  /** recover() without the per-stack mutex (the caller holds it). */
-  private async clearStale(stackName: string): Promise<void> {
+  async pendingOperations(stackName: string): Promise<PendingOperation[]> {
+    assertStackName(stackName);
+    return this.mutex.run(stackName, async () => {
+      const stack = await this.workspaces.existing(stackName);
+      return stack === undefined ? [] : pendingIn((await stack.exportStack()).deployment);
+    });
+  }
+
+  async resolvePending(req: StackRunRequest, opts?: RunOptions): Promise<PendingResolution> {
+    assertStackName(req.stack);
+    return this.mutex.run(req.stack, async () => {
+      const existing = await this.workspaces.existing(req.stack);
+      const before = existing === undefined ? [] : pendingIn((await existing.exportStack()).deployment);
+      if (before.length === 0) return { resolved: [], remaining: [] };
+      const plugins = this.options.plugins ?? [];
+      const creates = before.filter(isCreate);
+      // Pulumi clears pending creates per stack: only when every one of them is an own plugin's
+      // create that adopts can they be cleared (and re-run below) without an admin.
+      const clear = creates.length > 0 && creates.every((op) => adoptable(op, plugins));
+      opts?.onEvent?.({ kind: "pending.found", severity: "warning", message: `a killed run left ${before.length} resource operation(s) pending on stack ${req.stack}: ${describePending(before)}` });
+      // A refresh reads every recorded resource, settling pending updates and deletes against reality.
+      await this.runStep("refresh", req, opts, async (stack, common) => {
+        const res = await stack.refresh({ ...common, ...(clear ? { clearPendingCreates: true } : {}) });
+        return { summary: countChanges(res.summary.resourceChanges), outputs: undefined };
+      });
+      // The creates run again at once: each adopts what the interrupted one left (a data dir, a daemon).
+      if (clear) await this.runStep("up", req, opts, (stack, common) => this.upRun(req.stack, stack, common));
+      const remaining = pendingIn((await this.workspaces.stack(req.stack, req.config).then((s) => s.exportStack())).deployment);
+      const left = new Set(remaining.map((o) => `${o.operation} ${o.urn}`));
+      return { resolved: before.filter((o) => !left.has(`${o.operation} ${o.urn}`)), remaining };
+    });
+  }
+
+  async decidePending(stackName: string, decisions: readonly PendingDecision[], opts?: RunOptions): Promise<PendingOperation[]> {
+    assertStackName(stackName);
+    return this.mutex.run(stackName, async () => {
+      const stack = await this.workspaces.existing(stackName);
+      if (stack === undefined) return [];
+      const deployment: unknown = (await stack.exportStack()).deployment;
+      const creates = pendingIn(deployment).filter(isCreate);
+      const decided = new Set(decisions.map((d) => d.urn));
+      const undecided = creates.filter((c) => !decided.has(c.urn));
+      const unknown = decisions.filter((d) => !creates.some((c) => c.urn === d.urn));
+      if (undecided.length > 0 || unknown.length > 0) {
+        throw new Error(`decisions must cover exactly the pending creates of stack ${stackName}${undecided.length > 0 ? `; undecided: ${undecided.map((c) => c.urn).join(", ")}` : ""}${unknown.length > 0 ? `; not pending: ${unknown.map((d) => d.urn).join(", ")}` : ""}`);
+      }
+      const imports = decisions.flatMap((d) => (d.action === "import" ? [{ urn: d.urn, id: d.id }] : []));
+      const request = imports.length > 0 ? importRequest(deployment, imports) : undefined;
+      this.workspaces.forget(stackName);
+      const onEvent = (e: PulumiEngineEvent): void => {
+        const mapped = mapEvent(e);
+        if (mapped) opts?.onEvent?.(mapped);
+      };
+      await stack.refresh({ clearPendingCreates: true, onEvent, color: "never" });
+      if (request) await stack.import({ ...request, protect: false, generateCode: false, onEvent, color: "never" } as Parameters<Stack["import"]>[0]);
+      return pendingIn((await stack.exportStack()).deployment);
+    });
+  }
+
+  /** recover() without the per-stack mutex (the caller holds it): Pulumi's cancel removes a killed run's lock. */
+  private async unlock(stackName: string): Promise<PendingOperation[]> {
     const stack = await this.workspaces.existing(stackName);
-    if (stack === undefined) return;
-    // A crashed update leaves its lock behind: Pulumi's own cancel removes it.
+    if (stack === undefined) return [];
     await stack.cancel().catch(() => undefined);
-    // Pending operations (creates/updates the engine started but never recorded) are dropped
-    // from the checkpoint so the next update can run; the next refresh re-reads reality.
-    const state = await stack.exportStack();
-    const deployment = (state as { deployment?: { pending_operations?: unknown[] } }).deployment;
-    if (deployment?.pending_operations && deployment.pending_operations.length > 0) {
-      deployment.pending_operations = [];
-      await stack.importStack(state);
-    }
+    return pendingIn((await stack.exportStack()).deployment);
   }
 
   async listStacks(): Promise<string[]> {
@@ -199,60 +256,58 @@ export class AutomationRunner implements StackRunner {
     return leases.map((l) => l.lease);
   }
 
-  private async step(
-    action: StepAction,
-    req: StackRunRequest,
-    opts: RunOptions | undefined,
-    run: (stack: Stack, common: { onEvent: (e: PulumiEngineEvent) => void; signal?: AbortSignal; color: "never" }) => Promise<{ summary: ChangeSummary; outputs: StackOutputs | undefined }>,
-  ): Promise<StepResult> {
+  private step(action: StepAction, req: StackRunRequest, opts: RunOptions | undefined, run: StepRun): Promise<StepResult> {
     assertStackName(req.stack);
-    return this.mutex.run(req.stack, async () => {
-      const started = Date.now();
-      if (opts?.signal?.aborted) throw new StepCancelledError(req.stack, action);
-      const changes: { urn: string; op: string; keys?: string[] }[] = [];
-      const errors: string[] = [];
-      const onEvent = (e: PulumiEngineEvent): void => {
-        const mapped = mapEvent(e);
-        if (!mapped) return;
-        if (mapped.urn && mapped.op && isChange(action, e)) {
-          const md = e.resOutputsEvent?.metadata;
-          const keys = action === "refresh" && md ? driftedKeys(md) : [];
-          changes.push({ urn: mapped.urn, op: mapped.op, ...(keys.length > 0 ? { keys } : {}) });
-        }
-        if (mapped.severity === "error") errors.push(mapped.message);
-        opts?.onEvent?.(mapped);
-      };
-      let leases: ProviderLease[] = [];
-      try {
-        const stack = await this.workspaces.stack(req.stack, req.config);
-        leases = await this.attachProviders(req.stack, opts?.onEvent);
-        const result = await run(stack, { onEvent, ...(opts?.signal ? { signal: opts.signal } : {}), color: "never" });
-        // The engine has closed its connections: the servers are free for the next run.
-        for (const l of leases) l.release(true);
-        const outputs = result.outputs ?? (action === "destroy" ? {} : mapOutputs(await stack.outputs()));
-        if (action === "destroy") this.workspaces.forget(req.stack);
-        return { action, stack: req.stack, summary: result.summary, outputs, changes, durationMs: Date.now() - started };
-      } catch (err) {
-        // The run failed, was cancelled or its CLI died: a provider server may still be working
-        // for it (a create the engine never heard back from). Killed, before anything below
-        // clears the stack for a retry.
-        for (const l of leases) l.release(false);
-        // Whatever failed (a stack removed by hand, a config file edited mid-step), start afresh next time.
-        this.workspaces.forget(req.stack);
-        // The CLI died (kill -9, the OOM killer) instead of finishing: it left the backend's stack
-        // lock and its pending operations behind. Nothing else can hold that lock (it was this
-        // step's, and this stack's mutex is ours), so clear it now, as recover() does at startup.
-        // Plugins it launched outlive it: stop them first, so none finishes a half-done create
-        // behind the retry's back.
-        const death = opts?.signal?.aborted ? undefined : engineDeath(err);
-        let cleared = false;
-        if (death !== undefined) {
-          killOrphanedPlugins(path.join(this.options.stateDir, "workspaces", req.stack));
-          cleared = await this.clearStale(req.stack).then(() => true, () => false);
-        }
-        throw this.translate(err, req.stack, action, errors, opts?.signal, death === undefined ? undefined : { how: death, cleared });
+    return this.mutex.run(req.stack, () => this.runStep(action, req, opts, run));
+  }
+
+  /** One engine run of `action` on `req.stack`; the caller holds the stack's mutex. */
+  private async runStep(action: StepAction, req: StackRunRequest, opts: RunOptions | undefined, run: StepRun): Promise<StepResult> {
+    const started = Date.now();
+    if (opts?.signal?.aborted) throw new StepCancelledError(req.stack, action);
+    const changes: { urn: string; op: string; keys?: string[] }[] = [];
+    const errors: string[] = [];
+    const onEvent = (e: PulumiEngineEvent): void => {
+      const mapped = mapEvent(e);
+      if (!mapped) return;
+      if (mapped.urn && mapped.op && isChange(action, e)) {
+        const md = e.resOutputsEvent?.metadata;
+        const keys = action === "refresh" && md ? driftedKeys(md) : [];
+        changes.push({ urn: mapped.urn, op: mapped.op, ...(keys.length > 0 ? { keys } : {}) });
       }
-    });
+      if (mapped.severity === "error") errors.push(mapped.message);
+      opts?.onEvent?.(mapped);
+    };
+    let leases: ProviderLease[] = [];
+    try {
+      const stack = await this.workspaces.stack(req.stack, req.config);
+      leases = await this.attachProviders(req.stack, opts?.onEvent);
+      const result = await run(stack, { onEvent, ...(opts?.signal ? { signal: opts.signal } : {}), color: "never" });
+      // The engine has closed its connections: the servers are free for the next run.
+      for (const l of leases) l.release(true);
+      const outputs = result.outputs ?? (action === "destroy" ? {} : mapOutputs(await stack.outputs()));
+      if (action === "destroy") this.workspaces.forget(req.stack);
+      return { action, stack: req.stack, summary: result.summary, outputs, changes, durationMs: Date.now() - started };
+    } catch (err) {
+      // The run failed, was cancelled or its CLI died: a provider server may still be working
+      // for it (a create the engine never heard back from). Killed, before anything below
+      // clears the stack for a retry.
+      for (const l of leases) l.release(false);
+      // Whatever failed (a stack removed by hand, a config file edited mid-step), start afresh next time.
+      this.workspaces.forget(req.stack);
+      // The CLI died (kill -9, the OOM killer) instead of finishing: it left the backend's stack
+      // lock and its pending operations behind. Nothing else can hold that lock (it was this
+      // step's, and this stack's mutex is ours), so remove it now, as recover() does at startup.
+      // The pending operations stay, for resolvePending. Plugins the CLI launched outlive it:
+      // stop them first, so none finishes a half-done create behind the next run's back.
+      const death = opts?.signal?.aborted ? undefined : engineDeath(err);
+      let cleared = false;
+      if (death !== undefined) {
+        killOrphanedPlugins(path.join(this.options.stateDir, "workspaces", req.stack));
+        cleared = await this.unlock(req.stack).then(() => true, () => false);
+      }
+      throw this.translate(err, req.stack, action, errors, opts?.signal, death === undefined ? undefined : { how: death, cleared });
+    }
   }
 
   private translate(err: unknown, stackName: string, action: StepAction, errors: string[], signal?: AbortSignal, death?: { how: string; cleared: boolean }): Error {
@@ -263,8 +318,8 @@ export class AutomationRunner implements StackRunner {
     if (death !== undefined) {
       // The SDK's own message is the CLI's command line and partial output: say what happened instead.
       const after = death.cleared
-        ? "its stack lock and pending operations were cleared, so the step can be retried"
-        : "clearing its stack lock failed; a restart of the service clears it";
+        ? "its stack lock was removed and the resource operations it left pending are resolved before the stack runs again"
+        : "removing its stack lock failed; a restart of the service removes it";
       return new StepFailedError(stackName, action, `${action} of stack ${stackName} failed: the engine process (pulumi ${action}) ${death.how} before it finished; ${after}`);
     }
     const raw = err instanceof Error ? err.message : String(err);
@@ -272,6 +327,9 @@ export class AutomationRunner implements StackRunner {
     return new StepFailedError(stackName, action, `${action} of stack ${stackName} failed: ${detail}`);
   }
 }
+
+type RunCommon = { onEvent: (e: PulumiEngineEvent) => void; signal?: AbortSignal; color: "never" };
+type StepRun = (stack: Stack, common: RunCommon) => Promise<{ summary: ChangeSummary; outputs: StackOutputs | undefined }>;
 
 function assertStackName(name: string): void {
   if (!STACK_NAME.test(name)) throw new Error(`invalid stack name ${JSON.stringify(name)}`);

@@ -5,7 +5,7 @@
  */
 import { stackProgram } from "../../stacks/program";
 import { createAutomationRunner, type AutomationRunner, type AutomationRunnerOptions } from "./automationRunner";
-import type { EngineEvent, StackConfig, StepAction } from "./stackRunner";
+import type { EngineEvent, PendingDecision, StackConfig, StepAction } from "./stackRunner";
 
 export type ToHost =
   | { type: "init"; id: number; options: AutomationRunnerOptions }
@@ -13,6 +13,9 @@ export type ToHost =
   | { type: "abort"; id: number }
   | { type: "outputs"; id: number; stack: string }
   | { type: "recover"; id: number; stack: string }
+  | { type: "pending"; id: number; stack: string }
+  | { type: "resolvePending"; id: number; stack: string; config: StackConfig }
+  | { type: "decidePending"; id: number; stack: string; decisions: PendingDecision[] }
   | { type: "listStacks"; id: number };
 
 export interface WireError {
@@ -92,6 +95,15 @@ function serve(): void {
         break;
       case "recover":
         answer(m.id, () => engine().recover(m.stack));
+        break;
+      case "pending":
+        answer(m.id, () => engine().pendingOperations(m.stack));
+        break;
+      case "resolvePending":
+        answer(m.id, () => engine().resolvePending({ stack: m.stack, config: m.config }, { onEvent: (event) => { post({ type: "event", id: m.id, event }); } }));
+        break;
+      case "decidePending":
+        answer(m.id, () => engine().decidePending(m.stack, m.decisions, { onEvent: (event) => { post({ type: "event", id: m.id, event }); } }));
         break;
       case "listStacks":
         answer(m.id, () => engine().listStacks());

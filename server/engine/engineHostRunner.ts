@@ -23,6 +23,9 @@ import {
   StepCancelledError,
   StepFailedError,
   type EngineEvent,
+  type PendingDecision,
+  type PendingOperation,
+  type PendingResolution,
   type RunOptions,
   type StackOutputs,
   type StackRunRequest,
@@ -209,8 +212,17 @@ class EngineHostRunner implements StackRunner {
   outputs(stack: string): Promise<StackOutputs | undefined> {
     return this.call<StackOutputs | undefined>({ type: "outputs", id: 0, stack }, stack);
   }
-  recover(stack: string): Promise<void> {
-    return this.call<undefined>({ type: "recover", id: 0, stack }, stack);
+  recover(stack: string): Promise<PendingOperation[]> {
+    return this.call<PendingOperation[]>({ type: "recover", id: 0, stack }, stack);
+  }
+  pendingOperations(stack: string): Promise<PendingOperation[]> {
+    return this.call<PendingOperation[]>({ type: "pending", id: 0, stack }, stack);
+  }
+  resolvePending(req: StackRunRequest, opts: RunOptions = {}): Promise<PendingResolution> {
+    return this.call<PendingResolution>({ type: "resolvePending", id: 0, stack: req.stack, config: req.config }, req.stack, opts.onEvent ?? (() => undefined));
+  }
+  decidePending(stack: string, decisions: readonly PendingDecision[], opts: RunOptions = {}): Promise<PendingOperation[]> {
+    return this.call<PendingOperation[]>({ type: "decidePending", id: 0, stack, decisions: [...decisions] }, stack, opts.onEvent ?? (() => undefined));
   }
   listStacks(): Promise<string[]> {
     return this.call<string[]>({ type: "listStacks", id: 0 }, undefined);
@@ -263,14 +275,16 @@ class EngineHostRunner implements StackRunner {
     killOrphanedPlugins(path.join(this.options.stateDir, "workspaces", stack), true);
     const cleared = await this.recover(stack).then(() => true, () => false);
     const after = cleared
-      ? "its engine was stopped and its stack lock and pending operations were cleared, so the step can be retried"
-      : "clearing its stack lock failed; a restart of the service clears it";
+      ? "its engine was stopped and its stack lock removed; the resource operations it left pending are resolved before the stack runs again"
+      : "removing its stack lock failed; a restart of the service removes it";
     throw new StepFailedError(stack, action, `${action} of stack ${stack} failed: the engine host process running it exited (${err.how}) before it finished; ${after}`);
   }
 
-  private call<T>(message: ToHost, stack: string | undefined): Promise<T> {
+  /** A call on a host; `onEvent` makes it a run (engine runs with events, on a host of its own when one is free). */
+  private call<T>(message: ToHost, stack: string | undefined, onEvent?: (e: EngineEvent) => void): Promise<T> {
     if (this.closing) return Promise.reject(new Error("the engine is shutting down"));
-    return this.pick(stack, false).send<T>({ ...message, id: this.nextId++ }, { stack, run: false });
+    const run = onEvent !== undefined;
+    return this.pick(stack, run).send<T>({ ...message, id: this.nextId++ }, { stack, run, onEvent });
   }
 
   /**

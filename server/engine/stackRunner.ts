@@ -53,6 +53,27 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A resource operation a killed engine run started and never recorded as finished, as Pulumi keeps
+ * it in the stack's checkpoint (`creating`, `updating`, `deleting`, ...).
+ */
+export interface PendingOperation {
+  urn: string;
+  type: string;
+  operation: string;
+  /** The resource's provider id, when known (never for a create). */
+  id?: string | undefined;
+}
+
+/** What `resolvePending` did: operations resolved against reality, and those only an admin can decide. */
+export interface PendingResolution {
+  resolved: PendingOperation[];
+  remaining: PendingOperation[];
+}
+
+/** An admin's decision on one pending create: the create happened (import it by id) or did not (clear it). */
+export type PendingDecision = { urn: string; action: "import"; id: string } | { urn: string; action: "clear" };
+
 /** One step's subject: a stack and its config. The stack's program follows from its name and config. */
 export interface StackRunRequest {
   stack: string;
@@ -73,8 +94,27 @@ export interface StackRunner {
   destroy(req: StackRunRequest, opts?: RunOptions): Promise<StepResult>;
   /** Current outputs of a stack, or undefined when the stack does not exist. */
   outputs(stack: string): Promise<StackOutputs | undefined>;
-  /** Remove stale locks and pending operations a crashed run left behind. */
-  recover(stack: string): Promise<void>;
+  /**
+   * After a crash: removes the stack lock a killed run left (Pulumi's own cancel) and returns the
+   * resource operations it left pending. Never drops them: see resolvePending and decidePending.
+   */
+  recover(stack: string): Promise<PendingOperation[]>;
+  /** The resource operations pending in the stack's checkpoint (none when the stack does not exist). */
+  pendingOperations(stack: string): Promise<PendingOperation[]>;
+  /**
+   * Resolves pending operations against reality, as Pulumi intends: a refresh reads every resource
+   * with an id (settling pending updates and deletes); pending creates of plugins whose creates
+   * adopt (OwnPlugin.createsAdopt) are cleared and re-run at once by an `up` of `req`, which adopts
+   * what the interrupted create left. Creates of other providers (cloud resources that may or may
+   * not exist) stay pending: they are returned as `remaining`, for an admin to decide.
+   */
+  resolvePending(req: StackRunRequest, opts?: RunOptions): Promise<PendingResolution>;
+  /**
+   * Applies an admin's decisions, which must cover every pending create of the stack (Pulumi clears
+   * pending creates per stack): all are cleared, then those the admin says exist are imported by
+   * id. Returns what is still pending.
+   */
+  decidePending(stack: string, decisions: readonly PendingDecision[], opts?: RunOptions): Promise<PendingOperation[]>;
   /** Names of the stacks that exist in the backend. */
   listStacks(): Promise<string[]>;
   /**

@@ -26,6 +26,12 @@ export interface OwnPlugin {
   launcherDir: string;
   /** The module a long-lived server of the plugin runs (no extension: .ts from sources, .js compiled). */
   main: string;
+  /**
+   * Its creates are "ensure" operations: run again, a create adopts or finishes what an
+   * interrupted one left (a data dir, a running daemon), so a create a killed run left pending can
+   * be cleared and re-run (pendingOperations.ts).
+   */
+  createsAdopt?: boolean;
 }
 
 export interface WorkspaceSettings {

@@ -27,13 +27,15 @@ export async function completeOperation(o: CompletionOptions, op: OperationRecor
     });
     if (s) s.status = "cancelled";
   }
-  const failed = steps.find((s) => s.status === "failed");
+  const failed = steps.find((s) => s.status === (status === "needs_attention" ? "needs_attention" : "failed"));
   const error =
     status === "succeeded"
       ? undefined
       : status === "cancelled"
         ? { code: "cancelled", message: "the operation was cancelled" }
-        : { code: failed?.error?.code ?? "step_failed", message: `step ${failed?.id ?? "?"} failed: ${failed?.error?.message ?? "unknown error"}` };
+        : status === "needs_attention"
+          ? { code: "needs_attention", message: `step ${failed?.id ?? "?"} needs an admin: ${failed?.error?.message ?? "pending operations"}` }
+          : { code: failed?.error?.code ?? "step_failed", message: `step ${failed?.id ?? "?"} failed: ${failed?.error?.message ?? "unknown error"}` };
   const finishedAt = new Date().toISOString();
   const moved = await o.store.transitionOperation(op.id, ["queued", "running"], status, { finishedAt, error });
   if (!moved) return;
@@ -58,7 +60,7 @@ async function settleRegions(store: Store, op: OperationRecord, status: Operatio
       if (!region.desired) await store.deleteRegion(name);
       else await store.setRegionStatus([name], "ready");
     } else {
-      await store.setRegionStatus([name], status === "failed" ? "failed" : status === "cancelled" ? "cancelled" : "interrupted", {
+      await store.setRegionStatus([name], status === "failed" || status === "cancelled" || status === "needs_attention" ? status : "interrupted", {
         onlyIf: inFlight,
       });
     }

@@ -43,7 +43,7 @@ export interface DryRun {
 }
 
 /** Regions that re-sending an add may complete: their add never finished. */
-const UNFINISHED_ADD = new Set(["failed", "cancelled", "interrupted"]);
+const UNFINISHED_ADD = new Set(["failed", "cancelled", "interrupted", "needs_attention"]);
 
 export class FleetService {
   constructor(private readonly o: FleetServiceOptions) {}

@@ -10,9 +10,9 @@
  * Every status change is a conditional store update.
  */
 import { randomUUID } from "node:crypto";
-import type { StackRunner } from "../engine/stackRunner";
+import type { PendingDecision, PendingOperation, StackRunner } from "../engine/stackRunner";
 import { FLEET_PSEUDO_STACK, type FleetDomain, type FleetState, type Plan } from "../domain";
-import { ConflictError, QueueFullError, UnavailableError } from "../errors";
+import { ConflictError, InputError, QueueFullError, UnavailableError } from "../errors";
 import type { Logger } from "../logger";
 import { scrubText, SecretScrubber } from "../mask";
 import { RETRYABLE_STATUSES, type OperationKind, type OperationRecord, type RegionStatus, type StepRecord } from "../../domain/model";
@@ -69,8 +69,9 @@ export class Orchestrator {
 
   /**
    * Restart safety: operations left queued or running by a previous process become `interrupted`,
-   * and their stacks' stale locks and pending operations are cleared. Their steps stay as stored
-   * (the plan is kept with the operation), so a retry runs what is not done.
+   * their stacks' stale locks are removed, and the resource operations a killed run left pending
+   * are recorded per stack, so the next step there resolves them first (stepExecutor.ts). Their
+   * steps stay as stored (the plan is kept with the operation), so a retry runs what is not done.
    */
   async recover(): Promise<{ operations: string[]; stacks: string[] }> {
     const work = await this.o.store.interruptActive(new Date().toISOString());
@@ -85,7 +86,11 @@ export class Orchestrator {
     for (const stack of work.stacks) {
       if (stack === FLEET_PSEUDO_STACK) continue;
       try {
-        await this.o.runner.recover(stack);
+        const pending = await this.o.runner.recover(stack);
+        if (pending.length > 0) {
+          await this.o.store.setPendingOperations(stack, pending);
+          this.o.logger.warn({ stack, pending: pending.map((p) => `${p.operation} ${p.urn}`) }, "a killed run left resource operations pending; the next step on the stack resolves them");
+        }
       } catch (err) {
         this.o.logger.warn({ stack, err: scrubText(String(err)) }, "could not clear stale state of stack");
       }
@@ -252,6 +257,48 @@ export class Orchestrator {
       const fresh = (await this.o.store.getOperation(id)) ?? op;
       this.dispatcher.add(fresh, await this.o.store.listSteps(id));
       return fresh;
+    });
+  }
+
+  // ---- pending operations (a killed engine run's; see stepExecutor.ts)
+
+  /** A stack's pending operations as the engine reads them now; the store's mark follows. */
+  async pendingOperations(stack: string): Promise<PendingOperation[]> {
+    const pending = await this.o.runner.pendingOperations(stack);
+    await this.o.store.setPendingOperations(stack, pending);
+    return pending;
+  }
+
+  /**
+   * An admin's decisions on every pending create of a stack: import (the create happened; its id)
+   * or clear (it did not). Refused while an operation is active on the stack. Each decision is
+   * logged on the operations waiting on the stack (and the request is in the audit log); the
+   * admin then retries them. Returns what is still pending.
+   */
+  async decidePending(stack: string, decisions: readonly PendingDecision[], actor: string): Promise<PendingOperation[]> {
+    return this.exclusive(async () => {
+      if (this.stopping) throw new UnavailableError("the service is shutting down");
+      const busy = this.dispatcher.operations().find((a) => a.op.stacks.includes(stack));
+      if (busy) throw new ConflictError(`operation ${busy.op.id} (${busy.op.kind}) is active on stack ${stack}; decide once it has ended`, { operation: busy.op.id });
+      const creates = (await this.o.runner.pendingOperations(stack)).filter((p) => p.operation === "creating");
+      const undecided = creates.filter((c) => !decisions.some((d) => d.urn === c.urn));
+      const stray = decisions.filter((d) => !creates.some((c) => c.urn === d.urn));
+      if (undecided.length > 0 || stray.length > 0 || new Set(decisions.map((d) => d.urn)).size !== decisions.length) {
+        throw new InputError(`invalid body: decisions must decide each pending create of stack ${stack} once (Pulumi clears them per stack)`, [
+          ...undecided.map((c) => ({ path: "decisions", message: `no decision for pending create ${c.urn}` })),
+          ...stray.map((d) => ({ path: "decisions", message: `${d.urn} is not a pending create of stack ${stack}` })),
+          ...(undecided.length + stray.length === 0 ? [{ path: "decisions", message: "a URN is decided twice" }] : []),
+        ]);
+      }
+      const summary = decisions.map((d) => (d.action === "import" ? `import ${d.urn} as id ${d.id}` : `clear ${d.urn}`)).join("; ") || "nothing to decide";
+      const remaining = await this.o.runner.decidePending(stack, decisions);
+      await this.o.store.setPendingOperations(stack, remaining);
+      const waiting = (await this.o.store.listOperations({ limit: 50, status: "needs_attention" })).filter((op) => op.stacks.includes(stack));
+      for (const op of waiting) {
+        await this.events.emit(op.id, undefined, { kind: "pending.decided", message: `${actor} decided the pending operations of stack ${stack}: ${summary}; POST /operations/${op.id}/retry continues`, severity: "warning" });
+      }
+      this.o.logger.warn({ stack, actor, decisions: summary }, "pending operations decided by an admin");
+      return remaining;
     });
   }
 }

@@ -13,9 +13,9 @@
  *   overtakes them;
  * - at most `maxParallel` steps run at once; earlier operations, and earlier steps of one
  *   operation, get the free slots first;
- * - an operation with a failed, cancelled or interrupted step, or with a cancel requested, starts
- *   nothing more; once none of its steps runs it is over (`failed` or `cancelled`) and its pending
- *   steps are never run. An operation whose steps are all done is over too (`succeeded`).
+ * - an operation with a failed, cancelled, interrupted or needs_attention step, or with a cancel
+ *   requested, starts nothing more; once none of its steps runs it is over (`needs_attention` when
+ *   a step is, else `failed` or `cancelled`) and its pending steps are never run. An operation whose steps are all done is over too (`succeeded`).
  */
 import { STEP_DONE, type StepStatus } from "../../domain/model";
 
@@ -49,7 +49,7 @@ export interface StepToStart {
 
 export interface FinishedOperation {
   operationId: string;
-  status: "succeeded" | "failed" | "cancelled";
+  status: "succeeded" | "failed" | "cancelled" | "needs_attention";
   /** Its pending steps, which will not run. */
   notRun: string[];
 }
@@ -68,7 +68,7 @@ export interface Schedule {
 }
 
 const UNFINISHED: readonly StepStatus[] = ["pending", "running"];
-const STOPPING: readonly StepStatus[] = ["failed", "cancelled", "interrupted"];
+const STOPPING: readonly StepStatus[] = ["failed", "cancelled", "interrupted", "needs_attention"];
 
 /** Whether the operation starts nothing more: a cancel was requested or a step did not succeed. */
 export function isStuck(op: SchedulerOperation): boolean {
@@ -79,6 +79,8 @@ export function isStuck(op: SchedulerOperation): boolean {
 export function finalStatus(op: SchedulerOperation): FinishedOperation["status"] | undefined {
   if (op.steps.some((s) => s.status === "running")) return undefined;
   if (op.steps.every((s) => STEP_DONE.includes(s.status))) return "succeeded";
+  // An admin has to decide on a stack's pending operations before anything else helps.
+  if (op.steps.some((s) => s.status === "needs_attention")) return "needs_attention";
   if (op.cancelRequested) return "cancelled";
   if (op.steps.some((s) => s.status === "failed")) return "failed";
   if (isStuck(op)) return "cancelled";

@@ -6,11 +6,11 @@
  * The one call into the engine (the StackRunner port) is here, in `runEngine`: handlers reach the
  * engine only through `ActionContext.engine`.
  */
-import { StackBusyError, StepCancelledError, type EngineEvent, type RunOptions, type StackRunRequest, type StackRunner, type StepAction, type StepResult } from "../engine/stackRunner";
+import { StackBusyError, StepCancelledError, type EngineEvent, type PendingOperation, type RunOptions, type StackRunRequest, type StackRunner, type StepAction, type StepResult } from "../engine/stackRunner";
 import type { FleetDomain, FleetState } from "../domain";
 import type { Logger } from "../logger";
 import { maskOutputs, type SecretScrubber } from "../mask";
-import type { OperationRecord, StepRecord } from "../../domain/model";
+import type { OperationRecord, PlannedAction, StepRecord } from "../../domain";
 import type { Store } from "../store/store";
 import { stateForStep, type ActionHandlers } from "./actions";
 import type { OperationEvents } from "./operationEvents";
@@ -59,6 +59,11 @@ export class StepExecutor {
     emit({ kind: "step.started", message: `${step.action} ${step.stack}: ${step.why}`, severity: "info" });
     const state = stateForStep(op, step.action);
     try {
+      const undecided = await this.settlePending(step, state, { onEvent: emit, signal });
+      if (undecided.length > 0) {
+        await this.needsAttention(op, step, startedAt, undecided);
+        return;
+      }
       const outcome = await this.o.handlers[step.action]({
         operation: op,
         step,
@@ -102,7 +107,53 @@ export class StepExecutor {
       step.status = status;
       step.error = { code, message };
       this.o.logger.warn({ operation: op.id, step: step.id, stack: step.stack, code, message }, "step did not succeed");
+      if (code !== "stack_busy") await this.notePending(step);
       await this.o.events.emit(op.id, step.id, { kind: `step.${status}`, message: `${step.action} ${step.stack} ${status}: ${message}`, severity: "error" });
+    }
+  }
+
+  /**
+   * Before a step on a stack known to hold pending operations (a killed run's): the engine resolves
+   * what reality can settle; returns what only an admin can decide (empty: the step may run).
+   */
+  private async settlePending(step: StepRecord, state: FleetState, opts: RunOptions): Promise<PendingOperation[]> {
+    if (!PENDING_AWARE.includes(step.action)) return [];
+    const known = (await this.o.store.pendingOperations(step.stack)).get(step.stack) ?? [];
+    if (known.length === 0) return [];
+    const { resolved, remaining } = await this.o.runner.resolvePending(this.engineRequest(step, state), opts);
+    await this.o.store.setPendingOperations(step.stack, remaining);
+    if (resolved.length > 0) {
+      opts.onEvent?.({ kind: "pending.resolved", message: `${step.stack}: resolved ${resolved.length} pending resource operation(s) against reality: ${describe(resolved)}`, severity: "info" });
+    }
+    return remaining;
+  }
+
+  /** The step cannot run until an admin decides on `undecided`: it ends `needs_attention`, saying how. */
+  private async needsAttention(op: OperationRecord, step: StepRecord, startedAt: Date, undecided: PendingOperation[]): Promise<void> {
+    const finishedAt = new Date();
+    const message =
+      `stack ${step.stack} holds ${undecided.length} resource operation(s) a killed engine run left pending, which only an admin can decide: ${describe(undecided)}. ` +
+      `GET /stacks/${step.stack}/pending-operations lists them; POST /stacks/${step.stack}/pending-operations decides each (import it by id if it exists, clear it if not), then POST /operations/${op.id}/retry`;
+    const error = { code: "pending_operations", message };
+    await this.o.store.transitionStep(op.id, step.id, ["running"], "needs_attention", { finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime(), error });
+    step.status = "needs_attention";
+    step.error = error;
+    this.o.logger.warn({ operation: op.id, step: step.id, stack: step.stack, pending: undecided.length }, "step needs an admin: pending operations");
+    await this.o.events.emit(op.id, step.id, { kind: "step.needs_attention", message: `${step.action} ${step.stack} needs attention: ${message}`, severity: "error" });
+  }
+
+  /**
+   * After a step that did not succeed: a killed or cancelled run may have left resource operations
+   * pending; the stack is marked so the next step on it resolves them first. When the engine cannot
+   * say (it is shutting down), startup recovery reads them.
+   */
+  private async notePending(step: StepRecord): Promise<void> {
+    if (!PENDING_AWARE.includes(step.action)) return;
+    try {
+      const pending = await this.o.runner.pendingOperations(step.stack);
+      if (pending.length > 0) await this.o.store.setPendingOperations(step.stack, pending);
+    } catch (err) {
+      this.o.logger.warn({ stack: step.stack, err: this.o.secrets.scrub(String(err)) }, "could not read the stack's pending operations; the next start reads them");
     }
   }
 
@@ -115,4 +166,11 @@ export class StepExecutor {
   private runEngine(action: StepAction, step: StepRecord, state: FleetState, opts: RunOptions): Promise<StepResult> {
     return this.o.runner[action](this.engineRequest(step, state), opts);
   }
+}
+
+/** Steps that run the engine on their stack, so must not run past a killed run's pending operations. */
+const PENDING_AWARE: readonly PlannedAction[] = ["up", "destroy", "refresh", "promote"];
+
+function describe(ops: readonly PendingOperation[]): string {
+  return ops.map((o) => `${o.operation} ${o.type} ${o.urn.slice(o.urn.lastIndexOf("::") + 2)}`).join(", ");
 }

@@ -98,4 +98,12 @@ export const MIGRATIONS: readonly string[] = [
     operation_id TEXT
   );
   `,
+  // 2: resource operations crashed engine runs left pending, per stack (docs/reliability.md)
+  `
+  CREATE TABLE stack_pending_operations (
+    stack TEXT PRIMARY KEY,
+    operations TEXT NOT NULL,
+    noted_at TEXT NOT NULL
+  );
+  `,
 ];

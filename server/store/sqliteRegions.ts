@@ -1,6 +1,6 @@
 /** The store's regions and stacks tables (see sqliteDb.ts for the layering). */
 import type { RegionSpec } from "../domain";
-import type { OperationRecord, OperationStatus, RegionRecord, RegionStatus, StackRecord } from "../../domain/model";
+import type { OperationRecord, OperationStatus, PendingOperationRecord, RegionRecord, RegionStatus, StackRecord } from "../../domain/model";
 import { SqliteDb, json, now, opt, placeholders } from "./sqliteDb";
 import type { RegionState } from "./store";
 
@@ -107,6 +107,28 @@ export abstract class SqliteRegions extends SqliteDb {
 
   deleteStack(name: string): Promise<void> {
     this.stmt("DELETE FROM stacks WHERE name = ?").run(name);
+    return Promise.resolve();
+  }
+
+  pendingOperations(stack?: string): Promise<Map<string, PendingOperationRecord[]>> {
+    const rows =
+      stack === undefined
+        ? this.stmt<[], { stack: string; operations: string }>("SELECT stack, operations FROM stack_pending_operations ORDER BY stack").all()
+        : this.stmt<[string], { stack: string; operations: string }>("SELECT stack, operations FROM stack_pending_operations WHERE stack = ?").all(stack);
+    return Promise.resolve(new Map(rows.map((r) => [r.stack, JSON.parse(r.operations) as PendingOperationRecord[]])));
+  }
+
+  setPendingOperations(stack: string, operations: readonly PendingOperationRecord[]): Promise<void> {
+    if (operations.length === 0) {
+      this.stmt("DELETE FROM stack_pending_operations WHERE stack = ?").run(stack);
+    } else {
+      this
+        .stmt(
+          `INSERT INTO stack_pending_operations (stack, operations, noted_at) VALUES (?, ?, ?)
+           ON CONFLICT(stack) DO UPDATE SET operations = excluded.operations, noted_at = excluded.noted_at`,
+        )
+        .run(stack, json(operations), now());
+    }
     return Promise.resolve();
   }
 }

@@ -15,6 +15,7 @@ import type {
   OperationRecord,
   OperationStatus,
   OperationSummaryRecord,
+  PendingOperationRecord,
   RegionRecord,
   RegionStatus,
   StackRecord,
@@ -82,6 +83,13 @@ export interface Store {
   /** Records a successful `up` (fingerprint and masked outputs). */
   putStack(name: string, fingerprint: string | undefined, outputs: Record<string, unknown>): Promise<void>;
   deleteStack(name: string): Promise<void>;
+  /**
+   * Stacks known to hold resource operations a killed engine run left pending (all, or the one
+   * named), with those operations as last read from the stack.
+   */
+  pendingOperations(stack?: string): Promise<Map<string, PendingOperationRecord[]>>;
+  /** Records what a stack holds pending; an empty list clears the mark. */
+  setPendingOperations(stack: string, operations: readonly PendingOperationRecord[]): Promise<void>;
 
   // operations and steps
   /** Records an accepted operation, its steps and its region writes in one transaction. */

@@ -8,6 +8,9 @@ import {
   StepCancelledError,
   StepFailedError,
   type EngineEvent,
+  type PendingDecision,
+  type PendingOperation,
+  type PendingResolution,
   type RunOptions,
   type StackOutputs,
   type StackRunner,
@@ -162,6 +165,36 @@ export class FakeRunner implements StackRunner {
   refresh(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> { return this.run("refresh", req, opts); }
   destroy(req: StackRunRequest, opts?: RunOptions): Promise<StepResult> { return this.run("destroy", req, opts); }
   outputs(): Promise<StackOutputs | undefined> { return Promise.resolve(undefined); }
-  recover(stack: string): Promise<void> { this.recovered.push(stack); return Promise.resolve(); }
+  recover(stack: string): Promise<PendingOperation[]> { this.recovered.push(stack); return Promise.resolve(this.pending.get(stack) ?? []); }
   listStacks(): Promise<string[]> { return Promise.resolve([]); }
+
+  /**
+   * Pending operations by stack, as a test sets them (a crash the fake engine "had"). Creates of
+   * `aragora-local:` types adopt (as the real local provider's do); others stay for an admin.
+   */
+  readonly pending = new Map<string, PendingOperation[]>();
+  /** resolvePending and decidePending calls, in order. */
+  readonly pendingCalls: { stack: string; kind: "resolve" | "decide"; decisions?: PendingDecision[] }[] = [];
+
+  pendingOperations(stack: string): Promise<PendingOperation[]> { return Promise.resolve(this.pending.get(stack) ?? []); }
+
+  resolvePending(req: StackRunRequest): Promise<PendingResolution> {
+    this.pendingCalls.push({ stack: req.stack, kind: "resolve" });
+    const before = this.pending.get(req.stack) ?? [];
+    const creates = before.filter((o) => o.operation === "creating");
+    const clear = creates.every((o) => o.type.startsWith("aragora-local:"));
+    const remaining = clear ? [] : creates;
+    this.pending.set(req.stack, remaining);
+    return Promise.resolve({ resolved: before.filter((o) => !remaining.includes(o)), remaining });
+  }
+
+  decidePending(stack: string, decisions: readonly PendingDecision[]): Promise<PendingOperation[]> {
+    this.pendingCalls.push({ stack, kind: "decide", decisions: [...decisions] });
+    const creates = (this.pending.get(stack) ?? []).filter((o) => o.operation === "creating");
+    if (creates.some((c) => !decisions.some((d) => d.urn === c.urn)) || decisions.some((d) => !creates.some((c) => c.urn === d.urn))) {
+      return Promise.reject(new Error(`decisions must cover exactly the pending creates of stack ${stack}`));
+    }
+    this.pending.set(stack, []);
+    return Promise.resolve([]);
+  }
 }

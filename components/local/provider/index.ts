@@ -11,6 +11,10 @@ export { LOCAL_PACKAGE, LOCAL_PROVIDER_VERSION, LOCAL_TYPES } from "./types";
 /** Compiled, this file is dist/components/local/provider/index.js; the launcher stays with the sources. */
 const SOURCE_DIR = __filename.endsWith(".ts") ? __dirname : path.resolve(__dirname, "..", "..", "..", "..", "components", "local", "provider");
 
-export function localProviderPlugin(): { name: string; launcherDir: string; main: string } {
-  return { name: LOCAL_PACKAGE, launcherDir: SOURCE_DIR, main: path.join(__dirname, "main") };
+/**
+ * `createsAdopt`: every create of this provider ensures its resource (makes what is missing, adopts
+ * a data dir or a daemon already there), so the engine may re-run a create a killed run left pending.
+ */
+export function localProviderPlugin(): { name: string; launcherDir: string; main: string; createsAdopt: boolean } {
+  return { name: LOCAL_PACKAGE, launcherDir: SOURCE_DIR, main: path.join(__dirname, "main"), createsAdopt: true };
 }

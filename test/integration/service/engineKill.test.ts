@@ -3,8 +3,10 @@
  * the region's `up` step is under way, the `pulumi up` CLI among the service's descendants gets
  * SIGKILL (the service itself keeps running). The step must fail promptly with a message saying
  * the engine process died, the operation must be `failed` with nothing secret in it, no provider
- * working for the dead engine may keep running, and `POST /operations/{id}/retry` must
- * clear the stack lock and pending operations the dead CLI left and bring the region up. Then the
+ * working for the dead engine may keep running; the stack lock the dead CLI left is removed, the
+ * resource operations it left pending are kept (never dropped), and `POST /operations/{id}/retry`
+ * resolves them against reality first (the local provider's creates adopt what the killed ones
+ * left) and brings the region up. Then the
  * same for the engine host process itself (the parent of the running CLI): the step fails saying
  * so, its orphaned engine is stopped, and the retry runs on a new host.
  */
@@ -96,8 +98,12 @@ describe("engine process killed mid-up", () => {
     figures["failedMessage"] = failedMessage;
     expect(failedMessage).toMatch(new RegExp(`^up of stack ${REGION} failed: the engine process \\(pulumi up\\) was killed by SIGKILL`));
     expect(op.error.message).toContain("the engine process (pulumi up) was killed by SIGKILL");
-    // Cleared at once (Pulumi's cancel, then the pending operations), not left for a restart.
-    expect(failedMessage).toMatch(/its stack lock and pending operations were cleared, so the step can be retried$/);
+    // The lock is removed at once (Pulumi's cancel), not left for a restart; pending operations stay.
+    expect(failedMessage).toMatch(/its stack lock was removed and the resource operations it left pending are resolved before the stack runs again$/);
+    const pending = await api("GET", `/stacks/${REGION}/pending-operations`, { token: "operator" });
+    expect(pending.status).toBe(200);
+    figures["pendingAfterKill"] = (pending.body.pendingOperations as { operation: string; type: string }[]).map((o) => `${o.operation} ${o.type}`);
+    for (const o of pending.body.pendingOperations as { type: string }[]) expect(o.type).toMatch(/^aragora-local:/);
     expect(failedMessage.length).toBeLessThan(600);
     for (const s of [PASSPHRASE, ...Object.values(TOKENS)]) {
       expect(failedMessage).not.toContain(s);
@@ -119,7 +125,7 @@ describe("engine process killed mid-up", () => {
     expect(left).toEqual([]);
   });
 
-  test("when the failed operation is retried, then the stale lock and pending operations are cleared, the region is ready and its postgres answers", async () => {
+  test("when the failed operation is retried, then the pending operations are resolved first, the region is ready, nothing stays pending and its postgres answers", async () => {
     const t0 = Date.now();
     const retry = await api("POST", `/operations/${opId}/retry`, { token: "operator" });
     expect(retry.status).toBe(202);
@@ -130,6 +136,11 @@ describe("engine process killed mid-up", () => {
     expect(op.steps.map((s: any) => [s.id, s.status])).toEqual([[`up:${REGION}`, "succeeded"], ["up:global", "succeeded"]]);
     const region = (await api("GET", `/regions/${REGION}`, { token: "viewer" })).body;
     expect(region.status).toBe("ready");
+    expect((await api("GET", `/stacks/${REGION}/pending-operations`, { token: "operator" })).body.pendingOperations).toEqual([]);
+    if ((figures["pendingAfterKill"] as string[]).length > 0) {
+      const events = (await readSse(`${base}/operations/${opId}/events`, { token: TOKENS.viewer })).events;
+      expect(events.some((e) => e.event === "pending.resolved")).toBe(true);
+    }
 
     const outputs = await directRunner(env.stateDir).outputs(REGION);
     expect(outputs).toBeDefined();
@@ -172,7 +183,7 @@ describe("engine process killed mid-up", () => {
     expect(op.status).toBe("failed");
     const step = op.steps.find((x: any) => x.id === `up:${REGION}`);
     figures["hostKillMessage"] = step.error.message;
-    expect(step.error.message).toBe(`up of stack ${REGION} failed: the engine host process running it exited (SIGKILL) before it finished; its engine was stopped and its stack lock and pending operations were cleared, so the step can be retried`);
+    expect(step.error.message).toBe(`up of stack ${REGION} failed: the engine host process running it exited (SIGKILL) before it finished; its engine was stopped and its stack lock removed; the resource operations it left pending are resolved before the stack runs again`);
     // The orphaned CLI and its plugins are gone, and the service runs on.
     expect(engine.map((p) => p.pid).filter(alive)).toEqual([]);
     expect((await fetch(`${base}/health`)).status).toBe(200);

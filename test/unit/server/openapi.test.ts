@@ -23,7 +23,7 @@ describe("OpenAPI: rate limit and queue refusals", () => {
     const changes = all().filter(([, m]) => m !== "get");
     expect(changes.map(([p, m]) => `${m.toUpperCase()} ${p}`).sort()).toEqual([
       "DELETE /regions/{name}", "POST /failover", "POST /fleet/apply", "POST /fleet/reconcile", "POST /fleet/refresh", "POST /fleet/validate",
-      "POST /operations/{id}/cancel", "POST /operations/{id}/retry", "POST /regions", "POST /regions/{name}/preview", "PUT /regions/{name}",
+      "POST /operations/{id}/cancel", "POST /operations/{id}/retry", "POST /regions", "POST /regions/{name}/preview", "POST /stacks/{name}/pending-operations", "PUT /regions/{name}",
     ]);
     for (const [p, m, op] of changes) {
       const r = op.responses["429"];

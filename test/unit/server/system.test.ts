@@ -46,10 +46,10 @@ describe("health, metrics, OpenAPI, logs", () => {
     expect(Object.keys(res.body.paths).sort()).toEqual([
       "/audit", "/failover", "/fleet/apply", "/fleet/reconcile", "/fleet/refresh", "/fleet/validate", "/health", "/metrics", "/openapi.json",
       "/operations", "/operations/{id}", "/operations/{id}/cancel", "/operations/{id}/events", "/operations/{id}/retry",
-      "/regions", "/regions/{name}", "/regions/{name}/preview",
+      "/regions", "/regions/{name}", "/regions/{name}/preview", "/stacks/{name}/pending-operations",
     ]);
     const schemas = res.body.components.schemas;
-    for (const id of ["RegionSpec", "RegionSpecInput", "Region", "Operation", "Step", "Event", "Error", "DryRun", "FailoverRequest"]) expect(schemas[id]).toBeDefined();
+    for (const id of ["RegionSpec", "RegionSpecInput", "Region", "Operation", "Step", "Event", "Error", "DryRun", "FailoverRequest", "PendingDecisions", "PendingOperations"]) expect(schemas[id]).toBeDefined();
     expect(schemas.RegionSpecInput.properties.postgres).toBeDefined();
     expect(res.body.paths["/regions/{name}"].delete["x-required-role"]).toBe("admin");
     expect(JSON.stringify(res.body)).not.toContain('"$id"');

@@ -53,6 +53,15 @@ const table: [string, Row][] = [
   ["when a cancel is requested and nothing runs, then the operation is over, cancelled, its pending steps not run", {
     operations: [op("a", [step("up:p", { status: "succeeded" }), step("up:g", { deps: ["up:p"] })], true)], start: [], finished: [["a", "cancelled", ["up:g"]]],
   }],
+  ["when a step needs attention (pending operations) while a sibling runs, then nothing more starts and the operation is not over yet", {
+    operations: [op("a", [step("up:r1", { status: "needs_attention" }), step("up:r2", { status: "running" }), step("up:r3")])], start: [],
+  }],
+  ["when a step needs attention and another failed, then the operation is over, needs_attention: an admin acts first", {
+    operations: [op("a", [step("up:r1", { status: "needs_attention" }), step("up:r2", { status: "failed" }), step("up:g", { deps: ["up:r1", "up:r2"] })])], start: [], finished: [["a", "needs_attention", ["up:g"]]],
+  }],
+  ["when a step needs attention and a cancel was requested, then the operation is over, needs_attention", {
+    operations: [op("a", [step("up:p", { status: "needs_attention" }), step("up:g", { deps: ["up:p"] })], true)], start: [], finished: [["a", "needs_attention", ["up:g"]]],
+  }],
   ["when a step was interrupted or cancelled and none failed, then the operation is over, cancelled", {
     operations: [op("a", [step("up:p", { status: "interrupted" }), step("up:g", { deps: ["up:p"] })])], start: [], finished: [["a", "cancelled", ["up:g"]]],
   }],

@@ -4,6 +4,7 @@
  * when the service does (the IPC channel closes).
  */
 import { stackProgram } from "../../stacks/program";
+import { failpoint } from "../failpoints";
 import { createAutomationRunner, type AutomationRunner, type AutomationRunnerOptions } from "./automationRunner";
 import type { EngineEvent, PendingDecision, StackConfig, StepAction } from "./stackRunner";
 
@@ -80,7 +81,9 @@ function serve(): void {
         answer(m.id, async () => {
           try {
             const opts = { onEvent: (event: EngineEvent) => { post({ type: "event", id: m.id, event }); }, signal: abort.signal };
-            return await engine()[m.action]({ stack: m.stack, config: m.config }, opts);
+            const result = await engine()[m.action]({ stack: m.stack, config: m.config }, opts);
+            failpoint(`host-result.${m.action}.${m.stack}`);
+            return result;
           } finally {
             aborts.delete(m.id);
           }

@@ -8,6 +8,7 @@
  */
 import { StackBusyError, StepCancelledError, type EngineEvent, type PendingOperation, type RunOptions, type StackRunRequest, type StackRunner, type StepAction, type StepResult } from "../engine/stackRunner";
 import type { FleetDomain, FleetState } from "../domain";
+import { failpoint } from "../failpoints";
 import type { Logger } from "../logger";
 import { maskOutputs, type SecretScrubber } from "../mask";
 import type { OperationRecord, PlannedAction, StepRecord } from "../../domain";
@@ -73,6 +74,7 @@ export class StepExecutor {
         signal,
       });
       if (signal.aborted) throw new StepCancelledError(step.stack, "up");
+      failpoint(`after-engine.${step.id}`);
       const finishedAt = new Date();
       const result = outcome.result;
       if (result) this.o.secrets.learn(result.outputs);

@@ -3,7 +3,8 @@
 //                (test/support/fakeRunner): no Pulumi CLI, no processes of the local target.
 //   integration  the real engine, real servers and processes on loopback.
 //   e2e          the service as a user starts it.
-// Select one with `--selectProjects unit|integration|e2e`; scripts/test.sh runs them all, each with
+//   crash        the crash matrix: kills at every phase of four operations (slow; test/crash/).
+// Select one with `--selectProjects unit|integration|e2e|crash`; scripts/test.sh runs them all, each with
 // its worker count.
 //
 // ts-jest only transpiles (tsconfig.test.json sets isolatedModules, so ts-jest uses
@@ -25,5 +26,6 @@ module.exports = {
     { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     { ...common, displayName: "integration", testMatch: ["<rootDir>/test/integration/**/*.test.ts"] },
     { ...common, displayName: "e2e", testMatch: ["<rootDir>/test/e2e/**/*.test.ts"] },
+    { ...common, displayName: "crash", testMatch: ["<rootDir>/test/crash/**/*.test.ts"] },
   ],
 };

@@ -1,5 +1,6 @@
 /**
- * `npm start`: the composition root. Reads the environment (server/config.ts), starts the service,
+ * `npm start`: the composition root. Reads the environment (server/config.ts), takes the state
+ * dir's lock (a second service on the same dir exits here, naming the first), starts the service,
  * and stops it gracefully on SIGTERM/SIGINT (no new work, running steps aborted and recorded
  * `interrupted`, connections and the database closed).
  */
@@ -7,6 +8,7 @@ import { loadConfig, prepareStateDir } from "./config";
 import { createLocalDrills } from "./drills";
 import { DEFAULT_CUTOFF_AGE_SECONDS } from "./drills/validate";
 import { createServiceRunner, startService } from "./service";
+import { acquireStateDirLock } from "./stateDirLock";
 
 /** ARAGORA_VALIDATE_CUTOFF_SECONDS: validate leaves out debates younger than this (default: the runbook's hour). */
 function cutoffAgeSeconds(): number {
@@ -19,11 +21,16 @@ function cutoffAgeSeconds(): number {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const engineEnv = prepareStateDir(config);
+  // Before the engine exists: a second process on this state dir must not touch engines,
+  // checkpoints or the database. startService releases it when the service stops.
+  const stateDirLock = acquireStateDirLock(config.stateDir);
   // The engine is built here so the drills (failover checks, validate, replication status) read
   // stack outputs through the same runner, and its per-stack queue, as the orchestrator.
-  const runner = createServiceRunner(config, prepareStateDir(config));
+  const runner = createServiceRunner(config, engineEnv);
   const drills = createLocalDrills({ outputs: (stack) => runner.outputs(stack), cutoffAgeSeconds: cutoffAgeSeconds() });
   const service = await startService(config, {
+    stateDirLock,
     runner,
     handlers: drills.handlers,
     lagProbe: drills.lagProbe,

@@ -25,6 +25,7 @@ import { EventBus } from "./orchestrator/eventBus";
 import { FleetService } from "./orchestrator/fleetService";
 import { Orchestrator } from "./orchestrator/orchestrator";
 import { createChildProcessPlanner, type OfflinePlanner } from "./plan/offlinePlanner";
+import { acquireStateDirLock, type StateDirLock } from "./stateDirLock";
 import { SqliteStore } from "./store/sqliteStore";
 import type { Store } from "./store/store";
 import type { FailoverProbe } from "./orchestrator/failoverAssessment";
@@ -44,6 +45,8 @@ export interface ServiceOverrides {
   offlinePlanner?: OfflinePlanner;
   /** Called with where the bootstrap admin token is (when no tokens are configured). */
   onBootstrapToken?: (file: string, created: boolean) => void;
+  /** The state dir's lock, when the caller took it already (main.ts, before it starts the engine); released by stop. */
+  stateDirLock?: StateDirLock;
 }
 
 export interface RunningService {
@@ -54,7 +57,7 @@ export interface RunningService {
   orchestrator: Orchestrator;
   /** Recovered (interrupted) operations at start. */
   recovered: { operations: string[]; stacks: string[] };
-  /** Graceful stop: no new work, abort running steps (recorded interrupted), close connections and the store. */
+  /** Graceful stop: no new work, abort running steps (recorded interrupted), close connections and the store, release the state dir. */
   stop(): Promise<void>;
 }
 
@@ -84,8 +87,22 @@ export function createServiceRunner(config: ServiceConfig, engineEnv: Record<str
   }, { maxHosts: config.maxParallel });
 }
 
+/**
+ * Starts the service on the configured state dir. Refuses (StateDirInUseError) when another
+ * process holds the dir: the lock comes before the token file, the database and recovery.
+ */
 export async function startService(config: ServiceConfig, o: ServiceOverrides = {}): Promise<RunningService> {
   const engineEnv = prepareStateDir(config);
+  const lock = o.stateDirLock ?? acquireStateDirLock(config.stateDir);
+  try {
+    return await startLocked(config, o, engineEnv, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(config: ServiceConfig, o: ServiceOverrides, engineEnv: Record<string, string>, lock: StateDirLock): Promise<RunningService> {
   const logger = o.logger ?? createLogger({ level: config.logLevel });
 
   let tokens: TokenEntry[] = parseTokens(config.apiTokens);
@@ -168,6 +185,7 @@ export async function startService(config: ServiceConfig, o: ServiceOverrides = 
       await runner.close?.();
       await store.close();
       metrics.close();
+      lock.release();
       logger.info("stopped");
     })();
     return stopping;

@@ -4,11 +4,13 @@
  * and stops it gracefully on SIGTERM/SIGINT (no new work, running steps aborted and recorded
  * `interrupted`, connections and the database closed).
  */
+import * as path from "node:path";
 import { loadConfig, prepareStateDir } from "./config";
 import { createLocalDrills } from "./drills";
 import { DEFAULT_CUTOFF_AGE_SECONDS } from "./drills/validate";
 import { createServiceRunner, startService } from "./service";
 import { acquireStateDirLock } from "./stateDirLock";
+import { killEngineLeftovers } from "./engine/orphans";
 
 /** ARAGORA_VALIDATE_CUTOFF_SECONDS: validate leaves out debates younger than this (default: the runbook's hour). */
 function cutoffAgeSeconds(): number {
@@ -25,6 +27,8 @@ async function main(): Promise<void> {
   // Before the engine exists: a second process on this state dir must not touch engines,
   // checkpoints or the database. startService releases it when the service stops.
   const stateDirLock = acquireStateDirLock(config.stateDir);
+  const leftovers = killEngineLeftovers(path.join(config.stateDir, "workspaces"));
+  if (leftovers > 0) process.stderr.write(`stopped ${String(leftovers)} engine process(es) a previous service on this state dir left running\n`);
   // The engine is built here so the drills (failover checks, validate, replication status) read
   // stack outputs through the same runner, and its per-stack queue, as the orchestrator.
   const runner = createServiceRunner(config, engineEnv);

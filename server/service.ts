@@ -14,6 +14,7 @@ import { resolveLocalRoot } from "./localRoot";
 import type { FleetDomain } from "./domain";
 import { asDrillProbe } from "./drills";
 import { createEngineHostRunner } from "./engine/engineHostRunner";
+import { killEngineLeftovers } from "./engine/orphans";
 import { ownPlugins } from "../stacks/plugins";
 import type { StackRunner } from "./engine/stackRunner";
 import { findPulumiBinDir, projectDir } from "./engine/toolchain";
@@ -114,6 +115,11 @@ async function startLocked(config: ServiceConfig, o: ServiceOverrides, engineEnv
   }
 
   const store = o.store ?? new SqliteStore(path.join(config.stateDir, "aragora.db"));
+  if (!o.runner) {
+    // A service that died left its engine's processes behind (main.ts does this before it builds its engine).
+    const leftovers = killEngineLeftovers(path.join(config.stateDir, "workspaces"));
+    if (leftovers > 0) logger.warn({ leftovers }, "stopped engine processes a previous service on this state dir left running");
+  }
   const runner = o.runner ?? createServiceRunner(config, engineEnv);
   const domain = o.domain ?? createFleetDomain();
   const bus = new EventBus();

@@ -12,8 +12,8 @@ const PLUGIN = /pulumi-resource-|[/\\]local[/\\]provider[/\\]main\.[jt]s$/;
 /** The CLI itself (`…/pulumi up …`), for a dead engine host's orphans. */
 const CLI = /(^|[/\\])pulumi$/;
 
-/** Pids of plugin processes (and with `cli`, CLI processes) whose working directory is `workDir`. */
-export function pluginsIn(workDir: string, cli = false): number[] {
+/** Pids of plugin processes (and with `cli`, CLI processes) whose working directory is `workDir` (with `below`, or under it). */
+export function pluginsIn(workDir: string, cli = false, below = false): number[] {
   let entries: string[];
   try {
     workDir = fs.realpathSync(workDir); // /proc/<pid>/cwd is the resolved path
@@ -25,7 +25,8 @@ export function pluginsIn(workDir: string, cli = false): number[] {
   for (const d of entries) {
     if (!/^[0-9]+$/.test(d) || Number(d) === process.pid) continue;
     try {
-      if (fs.readlinkSync(`/proc/${d}/cwd`) !== workDir) continue;
+      const cwd = fs.readlinkSync(`/proc/${d}/cwd`);
+      if (cwd !== workDir && !(below && cwd.startsWith(`${workDir}/`))) continue;
       const argv = fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
       if (argv.some((a) => PLUGIN.test(a)) || (cli && CLI.test(argv[0] ?? ""))) out.push(Number(d));
     } catch {
@@ -41,6 +42,25 @@ export function pluginsIn(workDir: string, cli = false): number[] {
  */
 export function killOrphanedPlugins(workDir: string, cli = false): number {
   const pids = pluginsIn(workDir, cli);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }
+  return pids.length;
+}
+
+/**
+ * At start, before the engine of this process exists: SIGKILLs the CLIs, plugins and provider
+ * servers a previous service on this state dir left when it died (they work in its workspaces
+ * directory). A CLI of a dead service could otherwise go on writing a stack's checkpoint after
+ * recovery removed its lock. The state dir's lock (server/stateDirLock.ts) guarantees no live
+ * service owns them. Returns how many there were.
+ */
+export function killEngineLeftovers(workspacesDir: string): number {
+  const pids = pluginsIn(workspacesDir, true, true);
   for (const pid of pids) {
     try {
       process.kill(pid, "SIGKILL");

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { regionSpec } from "../../domain/spec/regionSpec";
+import { ADMIN_OPERATION_KINDS, roleForKind } from "../auth/operationRoles";
 import { registry } from "./schemas";
 
 type Json = Record<string, unknown>;
@@ -71,10 +72,10 @@ export function openApiDocument(version: string): Json {
       "/regions/{name}": {
         get: op("A region: spec, status, masked outputs, last operation", "viewer", { "200": json(ref("Region"), "region"), ...errors(400, 404) }, { parameters: [nameParam] }),
         put: op("Update a region's spec", "operator", { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [nameParam], ...body("RegionSpecInput") }),
-        delete: op("Remove a region: drain, destroy, update peers (409 for the primary)", "admin", { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [nameParam] }),
+        delete: op("Remove a region: drain, destroy, update peers (409 for the primary)", roleForKind("remove"), { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [nameParam] }),
       },
       "/regions/{name}/preview": { post: op("Preview what an up would change", "operator", { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [nameParam] }) },
-      "/failover": { post: op("Fail over to another region", "admin", { ...accepted, ...errors(400, 404, 409, 429, 503) }, body("FailoverRequest")) },
+      "/failover": { post: op("Fail over to another region", roleForKind("failover"), { ...accepted, ...errors(400, 404, 409, 429, 503) }, body("FailoverRequest")) },
       "/fleet/apply": {
         post: op("Add or update several regions in one operation (primary first, replicas in parallel, global once)", "operator", { ...accepted, "200": json(ref("DryRun"), "dryRun=true: the plan"), ...errors(400, 409, 429, 503) }, {
           requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["regions"], additionalProperties: false, properties: { regions: { type: "array", minItems: 1, maxItems: 20, items: ref("RegionSpecInput") } } } } } },
@@ -95,8 +96,8 @@ export function openApiDocument(version: string): Json {
           parameters: [idParam, { name: "Last-Event-ID", in: "header", schema: { type: "integer" } }],
         }),
       },
-      "/operations/{id}/cancel": { post: op("Cancel a queued or running operation", "operator", { "200": json(ref("Operation"), "operation"), ...errors(400, 404, 409, 429) }, { parameters: [idParam] }) },
-      "/operations/{id}/retry": { post: op("Retry a failed, cancelled, interrupted or needs_attention operation", "operator", { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [idParam] }) },
+      "/operations/{id}/cancel": { post: op(`Cancel a queued or running operation (${ADMIN_OPERATION_KINDS.join(" and ")} operations: admin)`, "operator", { "200": json(ref("Operation"), "operation"), ...errors(400, 404, 409, 429) }, { parameters: [idParam] }) },
+      "/operations/{id}/retry": { post: op(`Retry a failed, cancelled, interrupted or needs_attention operation (${ADMIN_OPERATION_KINDS.join(" and ")} operations: admin)`, "operator", { ...accepted, ...errors(400, 404, 409, 429, 503) }, { parameters: [idParam] }) },
       "/stacks/{name}/pending-operations": {
         get: op("Resource operations a killed engine run left pending on a stack, with the choices", "operator", { "200": json(ref("PendingOperations"), "pending operations"), ...errors(400, 404) }, { parameters: [nameParam] }),
         post: op("Decide each pending create (import by id, or clear); then retry the operation", "admin", { "200": json(ref("PendingOperations"), "what is still pending"), ...errors(400, 404, 409, 429) }, { parameters: [nameParam], ...body("PendingDecisions") }),

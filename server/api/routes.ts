@@ -1,9 +1,10 @@
 /** The v1 routes. Each validates its params, query and body with schemas.ts, then calls a service. */
 import { Router, type Request, type Response } from "express";
 import { principalOf, requireRole } from "../auth/middleware";
+import { checkMayControl, roleForKind } from "../auth/operationRoles";
 import { FLEET_PSEUDO_STACK, type FleetState } from "../domain";
 import { asDrillProbe } from "../drills";
-import { InputError, NotFoundError, UnavailableError } from "../errors";
+import { AuthenticationError, InputError, NotFoundError, UnavailableError } from "../errors";
 import { ServiceMetrics, type LagProbe } from "../metrics";
 import type { Accepted, DryRun, FleetService } from "../orchestrator/fleetService";
 import type { Orchestrator } from "../orchestrator/orchestrator";
@@ -89,6 +90,15 @@ export function createRouter(d: RouteDeps): Router {
   const noBody = (req: Request): void => {
     parsePart(S.emptyBody, req.body, "body");
   };
+  /** The stored operation `id` (404 if none), once the caller is found to have the role its kind needs to `verb` it. */
+  const controllable = async (res: Response, id: string, verb: "cancel" | "retry") => {
+    const op = await d.store.getOperationSummary(id);
+    if (!op) throw new NotFoundError(`operation ${id} does not exist`);
+    const who = principalOf(res);
+    if (!who) throw new AuthenticationError();
+    checkMayControl(who, op, verb);
+    return op;
+  };
 
   // ---- system
   r.get("/health", (_req, res) => {
@@ -140,7 +150,7 @@ export function createRouter(d: RouteDeps): Router {
     if ("operation" in out) await sendAccepted(res, out);
     else await sendDryRun(res, out, false);
   });
-  r.delete("/regions/:name", requireRole("admin"), async (req, res) => {
+  r.delete("/regions/:name", requireRole(roleForKind("remove")), async (req, res) => {
     const { name } = parsePart(S.regionParams, req.params, "params");
     noQuery(req);
     await sendAccepted(res, await d.fleet.removeRegion(name, actorOf(res)));
@@ -153,7 +163,7 @@ export function createRouter(d: RouteDeps): Router {
   });
 
   // ---- fleet
-  r.post("/failover", requireRole("admin"), async (req, res) => {
+  r.post("/failover", requireRole(roleForKind("failover")), async (req, res) => {
     noQuery(req);
     const { to, force } = parsePart(S.failoverBody, req.body ?? {}, "body");
     await sendAccepted(res, await d.fleet.failover(to, actorOf(res), { force: force === true }));
@@ -224,6 +234,7 @@ export function createRouter(d: RouteDeps): Router {
     const { id } = parsePart(S.operationParams, req.params, "params");
     noQuery(req);
     noBody(req);
+    await controllable(res, id, "cancel");
     const op = await d.orchestrator.cancel(id);
     if (!op) throw new NotFoundError(`operation ${id} does not exist`);
     (res.locals as { operationId?: string }).operationId = id;
@@ -234,6 +245,7 @@ export function createRouter(d: RouteDeps): Router {
     noQuery(req);
     noBody(req);
     if (!d.orchestrator.accepting) throw new UnavailableError("the service is shutting down");
+    await controllable(res, id, "retry");
     const op = await d.orchestrator.retry(id, actorOf(res));
     if (!op) throw new NotFoundError(`operation ${id} does not exist`);
     await sendAccepted(res, { operation: op, steps: await d.store.listSteps(id) });

@@ -7,7 +7,8 @@
 # Workers: jest's default on N cores is N-1, one worker (in band) on two. The unit tier is CPU
 # work in separate test files, so it gets every core; the integration tier two files at a time
 # (each has its own state dir, port 0 or a port block reserved in test/support/ports.ts, and its
-# own processes); e2e (the service as root, one machine-wide daemon user) one at a time.
+# own processes); e2e (the service as root, one machine-wide daemon user) one at a time; crash (the
+# crash matrix, test/crash/: each cell a service with a three-region fleet) one at a time.
 # ARAGORA_TEST_WORKERS_<TIER> (e.g. ARAGORA_TEST_WORKERS_INTEGRATION=1) overrides a tier's count.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -15,14 +16,15 @@ cd "$ROOT"
 report_dir="${ARAGORA_TEST_REPORT_DIR:-$ROOT/.aragora/test-reports}"
 mkdir -p "$report_dir"
 tiers=()
-while [ $# -gt 0 ] && [[ "$1" =~ ^(unit|integration|e2e)$ ]]; do tiers+=("$1"); shift; done
-[ ${#tiers[@]} -eq 0 ] && tiers=(unit integration e2e) && rm -f "$report_dir"/*.json
+while [ $# -gt 0 ] && [[ "$1" =~ ^(unit|integration|e2e|crash)$ ]]; do tiers+=("$1"); shift; done
+[ ${#tiers[@]} -eq 0 ] && tiers=(unit integration e2e crash) && rm -f "$report_dir"/*.json
 rc=0
 for tier in "${tiers[@]}"; do
   case "$tier" in
     unit) workers="${ARAGORA_TEST_WORKERS_UNIT:-100%}" ;;
     integration) workers="${ARAGORA_TEST_WORKERS_INTEGRATION:-2}" ;;
     e2e) workers="${ARAGORA_TEST_WORKERS_E2E:-1}" ;;
+    crash) workers="${ARAGORA_TEST_WORKERS_CRASH:-1}" ;;
   esac
   echo "=== $tier tests ==="
   node_modules/.bin/jest --selectProjects "$tier" --maxWorkers="$workers" --passWithNoTests \

@@ -24,6 +24,12 @@ export class CrashService {
     this.api = apiFor(this.base);
   }
 
+  /** Whether the service process is alive (a SIGKILLed child has a signalCode, not an exitCode). */
+  get running(): boolean {
+    const c = this.child?.child;
+    return c !== undefined && c.exitCode === null && c.signalCode === null;
+  }
+
   get pid(): number {
     const pid = this.child?.child.pid;
     if (pid === undefined) throw new Error("the service is not running");
@@ -40,7 +46,7 @@ export class CrashService {
   /** SIGKILL of the service process alone (its engine hosts notice and go, as after a real crash). */
   async kill(): Promise<void> {
     const c = this.child;
-    if (!c || c.child.exitCode !== null) return;
+    if (!c || !this.running) return;
     c.child.kill("SIGKILL");
     await exitOf(c.child);
   }
@@ -48,7 +54,7 @@ export class CrashService {
   /** Stops the service and everything it started (its process group). */
   async stop(): Promise<void> {
     const c = this.child;
-    if (!c || c.child.exitCode !== null || c.child.pid === undefined) return;
+    if (!c || !this.running || c.child.pid === undefined) return;
     try {
       process.kill(-c.child.pid, "SIGTERM");
     } catch {

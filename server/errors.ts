@@ -87,3 +87,39 @@ export class UnavailableError extends ServiceError {
     super(503, "unavailable", message);
   }
 }
+
+/**
+ * 503: the service's database cannot be written or read (disk full, read-only file system, I/O
+ * error, damaged file). The request recorded nothing; `GET /health` says degraded until a write
+ * succeeds again. `sqliteCode` is SQLite's code (`SQLITE_FULL`, `SQLITE_IOERR_WRITE`, …).
+ */
+export class StoreUnavailableError extends ServiceError {
+  constructor(message: string, readonly sqliteCode: string) {
+    super(503, "store_unavailable", message);
+  }
+}
+
+/**
+ * SQLite result codes (better-sqlite3's SqliteError `code`, extended codes included) that mean the
+ * database itself is failing, not the statement, and what each says of it. Anything else (a
+ * constraint, a syntax error) is a bug and stays a 500.
+ */
+const STORE_FAULTS: readonly (readonly [code: string, cause: string])[] = [
+  ["SQLITE_FULL", "cannot be written: disk full"],
+  ["SQLITE_READONLY", "cannot be written: it is read-only (a file system mounted read-only, or the files' permissions)"],
+  ["SQLITE_PERM", "cannot be written: permission denied"],
+  ["SQLITE_IOERR", "cannot be read or written: I/O error"],
+  ["SQLITE_CANTOPEN", "cannot be opened"],
+  ["SQLITE_CORRUPT", "is damaged"],
+  ["SQLITE_NOTADB", "is damaged: not a database"],
+  ["SQLITE_BUSY", "is locked by another process"],
+];
+
+/** `err` as a StoreUnavailableError naming the cause, when it is a store fault; otherwise undefined. */
+export function storeUnavailable(err: unknown): StoreUnavailableError | undefined {
+  if (err instanceof StoreUnavailableError) return err;
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  if (typeof code !== "string") return undefined;
+  const fault = STORE_FAULTS.find(([c]) => code === c || code.startsWith(`${c}_`));
+  return fault ? new StoreUnavailableError(`the service's database ${fault[1]} (${code})`, code) : undefined;
+}

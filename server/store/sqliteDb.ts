@@ -87,6 +87,18 @@ export abstract class SqliteDb {
     });
   }
 
+  /**
+   * A table created and dropped in one transaction: a commit that needs a page the database does
+   * not have in use (a full disk, or a file at its size limit, refuses it). The page then stays on
+   * the free list, for the next probe.
+   */
+  checkWritable(): Promise<void> {
+    this.db.transaction(() => {
+      this.db.exec("CREATE TABLE aragora_write_probe (x); DROP TABLE aragora_write_probe");
+    }).immediate();
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     if (this.db.open) this.db.close();
     return Promise.resolve();

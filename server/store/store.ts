@@ -121,5 +121,10 @@ export interface Store {
   listAudit(limit: number, beforeId?: number): Promise<AuditRecord[]>;
 
   metrics(): Promise<StoreMetrics>;
+  /**
+   * A small write that needs space of its own, committed and then undone: resolves once the store
+   * can take writes again (storeHealth.ts probes with it while degraded).
+   */
+  checkWritable(): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,8 +3,13 @@
  * it starts steps (the executor runs them), ends operations that are over (completion.ts), and
  * hints the engine how many steps will run at once. It asks the scheduler again whenever something
  * changed: an operation was queued or cancelled, a step ended.
+ *
+ * When the store refuses a step's bookkeeping (disk full, read-only, I/O error), the step counts as
+ * failed, so its operation ends failed and can be retried. An operation stays active until its end
+ * is stored: when the store refuses that too, it is recorded once the store can be written again.
  */
 import type { StackRunner } from "../engine/stackRunner";
+import { StoreUnavailableError } from "../errors";
 import type { Logger } from "../logger";
 import { scrubText } from "../mask";
 import type { OperationRecord, StepRecord } from "../../domain/model";
@@ -20,7 +25,10 @@ export interface ActiveOperation {
   reads: Map<string, string[]>;
   running: Map<string, { abort: AbortController; done: Promise<void> }>;
   cancelRequested: boolean;
-  /** Set once the scheduler found the operation over; settles when its end is recorded. */
+  /**
+   * Set once the scheduler found the operation over; settles after the first attempt to record its
+   * end (a refused one is tried again later: the operation stays active until it is stored).
+   */
   finishing?: Promise<void>;
 }
 
@@ -31,6 +39,8 @@ export interface DispatcherOptions extends CompletionOptions {
   maxParallel: number;
   /** True once the service is shutting down: nothing starts or ends any more. */
   stopping(): boolean;
+  /** Resolves once the store can be written again (or the service stops). */
+  storeWritable(): Promise<void>;
 }
 
 export class Dispatcher {
@@ -88,9 +98,10 @@ export class Dispatcher {
     this.active.clear();
   }
 
-  /** What the scheduler sees: active operations in queue order; a step is running while in hand. */
+  /** What the scheduler sees: active operations not yet over, in queue order; a step is running while in hand. */
   private view(): SchedulerOperation[] {
     return [...this.active.values()]
+      .filter((a) => a.finishing === undefined)
       .sort((a, b) => a.op.seq - b.op.seq)
       .map((a) => ({
         id: a.op.id,
@@ -123,10 +134,58 @@ export class Dispatcher {
   }
 
   private finish(a: ActiveOperation, end: FinishedOperation): void {
-    this.active.delete(a.op.id);
-    a.finishing = completeOperation(this.o, a.op, [...a.steps.values()], end).catch((err: unknown) => {
-      this.o.logger.error({ operation: a.op.id, err: scrubText(String(err)) }, "could not record the end of the operation");
-    });
+    const record = async (): Promise<void> => {
+      // Steps whose own record the store refused get it first (see start).
+      for (const s of a.steps.values()) {
+        if (s.status === "failed" && s.error?.code === "store_unavailable") {
+          await this.o.store.transitionStep(a.op.id, s.id, ["pending", "running"], "failed", { finishedAt: s.finishedAt, error: s.error });
+        }
+      }
+      await completeOperation(this.o, a.op, [...a.steps.values()], end);
+    };
+    a.finishing = record().then(
+      () => {
+        this.active.delete(a.op.id);
+      },
+      (err: unknown) => {
+        this.recordLater(a, record, err);
+      },
+    );
+  }
+
+  /**
+   * The end of an operation was not stored. When the store refused it, it is tried again each time
+   * the store can be written again, until it is stored or the service stops (the next start finds
+   * the operation interrupted). Any other error drops the operation from memory, logged.
+   */
+  private recordLater(a: ActiveOperation, record: () => Promise<void>, err: unknown): void {
+    const log = (e: unknown): void => {
+      this.o.logger.error({ operation: a.op.id, err: scrubText(String(e)) }, "could not record the end of the operation");
+    };
+    log(err);
+    if (!(err instanceof StoreUnavailableError)) {
+      this.active.delete(a.op.id);
+      return;
+    }
+    const retry = async (): Promise<void> => {
+      for (;;) {
+        await this.o.storeWritable();
+        if (this.o.stopping()) return;
+        try {
+          await record();
+          this.active.delete(a.op.id);
+          this.o.logger.info({ operation: a.op.id }, "recorded the end of the operation once the store could be written");
+          return;
+        } catch (e) {
+          if (!(e instanceof StoreUnavailableError)) {
+            log(e);
+            this.active.delete(a.op.id);
+            return;
+          }
+        }
+      }
+    };
+    retry().catch(log);
   }
 
   private start(a: ActiveOperation, step: StepRecord): void {
@@ -135,11 +194,20 @@ export class Dispatcher {
     const done = this.o.executor
       .run(a.op, step, abort.signal)
       .catch((err: unknown) => {
-        this.o.logger.error({ operation: a.op.id, step: step.id, err: scrubText(String(err)) }, "step bookkeeping failed");
+        // The store refused the step's bookkeeping, so what is stored of it is unknown: here it
+        // failed, which ends its operation failed (retryable); its row is written with that end.
+        const message = `the step's progress could not be recorded: ${scrubText(err instanceof Error ? err.message : String(err))}`;
+        step.status = "failed";
+        step.finishedAt = new Date().toISOString();
+        step.error = { code: err instanceof StoreUnavailableError ? "store_unavailable" : "internal", message };
+        this.o.logger.error({ operation: a.op.id, step: step.id, err: message }, "step bookkeeping failed");
       })
       .finally(() => {
         a.running.delete(step.id);
         this.pump();
+      })
+      .catch((err: unknown) => {
+        this.o.logger.error({ operation: a.op.id, err: scrubText(String(err)) }, "could not schedule after a step");
       });
     a.running.set(step.id, { abort, done });
   }

@@ -35,6 +35,11 @@ export interface OrchestratorOptions {
   maxQueued?: number | undefined;
   /** How long shutdown waits for aborted steps to settle. */
   shutdownGraceMs?: number;
+  /**
+   * Resolves once the store can be written again (storeHealth.ts): an operation whose end the store
+   * refused is recorded then. Default: a second from now.
+   */
+  storeWritable?: () => Promise<void>;
 }
 
 export interface SubmitRequest {
@@ -62,7 +67,8 @@ export class Orchestrator {
     const stopping = (): boolean => this.stopping;
     this.events = new OperationEvents({ store: o.store, bus: o.bus, logger: o.logger, secrets });
     const executor = new StepExecutor({ store: o.store, runner: o.runner, domain: o.domain, handlers: o.handlers, logger: o.logger, events: this.events, secrets, stopping });
-    this.dispatcher = new Dispatcher({ store: o.store, bus: o.bus, logger: o.logger, events: this.events, runner: o.runner, executor, maxParallel: o.maxParallel, stopping });
+    const storeWritable = o.storeWritable ?? (() => new Promise<void>((resolve) => setTimeout(resolve, 1000)));
+    this.dispatcher = new Dispatcher({ store: o.store, bus: o.bus, logger: o.logger, events: this.events, runner: o.runner, executor, maxParallel: o.maxParallel, stopping, storeWritable });
   }
 
   // ---- lifecycle
@@ -113,7 +119,12 @@ export class Orchestrator {
     ]);
     if (timer) clearTimeout(timer);
     await this.events.allSettled();
-    await this.o.store.interruptActive(new Date().toISOString());
+    try {
+      await this.o.store.interruptActive(new Date().toISOString());
+    } catch (err) {
+      // The next start marks them interrupted instead (recover).
+      this.o.logger.error({ err: scrubText(String(err)) }, "could not record the operations in flight as interrupted");
+    }
     for (const a of this.dispatcher.operations()) this.o.bus.publish(a.op.id, { type: "end", status: "interrupted" });
     this.dispatcher.clear();
   }
@@ -223,7 +234,8 @@ export class Orchestrator {
   /** Cancels a queued or running operation. Returns the operation as it stands. */
   async cancel(id: string): Promise<OperationRecord | undefined> {
     const a = this.dispatcher.get(id);
-    if (!a) return this.o.store.getOperation(id);
+    // Over already, its end being recorded: nothing left to cancel.
+    if (!a || a.finishing !== undefined) return this.o.store.getOperation(id);
     a.cancelRequested = true;
     await this.events.emit(id, undefined, { kind: "operation.cancelling", message: "cancel requested", severity: "warning" });
     await this.dispatcher.cancel(a);
@@ -252,7 +264,11 @@ export class Orchestrator {
       if (!(await this.o.store.requeueOperation(id, RETRYABLE_STATUSES))) {
         throw new ConflictError(`operation ${id} changed state; try again`, { operation: id });
       }
-      await this.o.store.setRegionStatus(op.subjects, subjectStatus(op.kind));
+      // Requeued and committed: from here on the operation runs, whatever else the store refuses
+      // (the regions' status settles with its end).
+      await this.o.store.setRegionStatus(op.subjects, subjectStatus(op.kind)).catch((err: unknown) => {
+        this.o.logger.warn({ operation: id, err: scrubText(String(err)) }, "could not mark the retried operation's regions");
+      });
       await this.events.emit(id, undefined, { kind: "operation.retried", message: `retry requested by ${actor}`, severity: "info" });
       const fresh = (await this.o.store.getOperation(id)) ?? op;
       this.dispatcher.add(fresh, await this.o.store.listSteps(id));

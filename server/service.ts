@@ -13,6 +13,7 @@ import { prepareStateDir, type ServiceConfig } from "./config";
 import { resolveLocalRoot } from "./localRoot";
 import type { FleetDomain } from "./domain";
 import { asDrillProbe } from "./drills";
+import { storeUnavailable } from "./errors";
 import { createEngineHostRunner } from "./engine/engineHostRunner";
 import { killEngineLeftovers } from "./engine/orphans";
 import { ownPlugins } from "../stacks/plugins";
@@ -29,6 +30,7 @@ import { createChildProcessPlanner, type OfflinePlanner } from "./plan/offlinePl
 import { acquireStateDirLock, type StateDirLock } from "./stateDirLock";
 import { SqliteStore } from "./store/sqliteStore";
 import type { Store } from "./store/store";
+import { guardStore, StoreHealth } from "./store/storeHealth";
 import type { FailoverProbe } from "./orchestrator/failoverAssessment";
 
 /** How often the service samples its event loop for /metrics (a tool reading the figures needs it). */
@@ -54,7 +56,10 @@ export interface RunningService {
   url: string;
   port: number;
   server: http.Server;
+  /** The store as the service uses it (guarded: see storeHealth.ts). */
   store: Store;
+  /** Whether the store can be written (GET /health). */
+  storeHealth: StoreHealth;
   orchestrator: Orchestrator;
   /** Recovered (interrupted) operations at start. */
   recovered: { operations: string[]; stacks: string[] };
@@ -114,7 +119,9 @@ async function startLocked(config: ServiceConfig, o: ServiceOverrides, engineEnv
     logger.warn({ file: boot.file }, "ARAGORA_API_TOKENS is empty: using the admin token kept in the state dir");
   }
 
-  const store = o.store ?? new SqliteStore(path.join(config.stateDir, "aragora.db"));
+  const raw = o.store ?? openStore(path.join(config.stateDir, "aragora.db"));
+  const storeHealth = new StoreHealth({ probe: () => raw.checkWritable(), logger });
+  const store = guardStore(raw, storeHealth);
   if (!o.runner) {
     // A service that died left its engine's processes behind (main.ts does this before it builds its engine).
     const leftovers = killEngineLeftovers(path.join(config.stateDir, "workspaces"));
@@ -132,6 +139,7 @@ async function startLocked(config: ServiceConfig, o: ServiceOverrides, engineEnv
     handlers: createActionHandlers(o.handlers),
     maxParallel: config.maxParallel,
     maxQueued: config.maxQueuedOperations,
+    storeWritable: () => storeHealth.whenWritable(),
   });
   const local = resolveLocalRoot(config.stateDir, config.localRoot);
   if (local.moved !== undefined) logger.info({ localRoot: local.localRoot, reason: local.moved }, "local target data lives outside the state dir");
@@ -161,6 +169,7 @@ async function startLocked(config: ServiceConfig, o: ServiceOverrides, engineEnv
     offlinePlanner: o.offlinePlanner ?? createChildProcessPlanner({ cwd: projectDir() }),
     lagProbe: o.lagProbe,
     metrics,
+    storeHealth,
   });
   const server = http.createServer(app);
   // Longer than clients' keep-alive (undici: 4 s idle) so a reused connection is never reset under it.
@@ -189,12 +198,27 @@ async function startLocked(config: ServiceConfig, o: ServiceOverrides, engineEnv
       server.closeAllConnections();
       await closed;
       await runner.close?.();
-      await store.close();
+      storeHealth.close();
+      try {
+        await store.close();
+      } catch (err) {
+        // A database that cannot take its last checkpoint keeps it in its WAL for the next start.
+        logger.warn({ err: String(err) }, "could not close the database cleanly");
+      }
       metrics.close();
       lock.release();
       logger.info("stopped");
     })();
     return stopping;
   };
-  return { url, port, server, store, orchestrator, recovered, stop };
+  return { url, port, server, store, storeHealth, orchestrator, recovered, stop };
+}
+
+/** The SQLite store in the state dir; a database that cannot be opened fails the start naming the cause. */
+function openStore(file: string): SqliteStore {
+  try {
+    return new SqliteStore(file);
+  } catch (err) {
+    throw storeUnavailable(err) ?? err;
+  }
 }

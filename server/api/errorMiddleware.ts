@@ -1,6 +1,6 @@
 /** The one error middleware: the error vocabulary → status + `{"error": {"code", "message", "details"?}}`. */
 import type { ErrorRequestHandler, RequestHandler } from "express";
-import { NotFoundError, PayloadTooLargeError, InputError, QueueFullError, RateLimitedError, ServiceError } from "../errors";
+import { NotFoundError, PayloadTooLargeError, InputError, QueueFullError, RateLimitedError, ServiceError, storeUnavailable } from "../errors";
 import type { Logger } from "../logger";
 import { scrubText } from "../mask";
 
@@ -28,9 +28,15 @@ export const notFoundRoute: RequestHandler = (req, _res, next) => {
 
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const known = err instanceof ServiceError ? err : fromParser(err);
+    // A store fault (disk full, read-only, I/O error) is a 503 store_unavailable, never a 500.
+    const known = err instanceof ServiceError ? err : (storeUnavailable(err) ?? fromParser(err));
     if (known) {
       if (known.status >= 500) logger.warn({ code: known.code, path: req.path }, known.message);
+      if (res.headersSent) {
+        // A stream already under way (SSE): it ends; the client resumes from its last event id.
+        res.end();
+        return;
+      }
       if (known instanceof RateLimitedError || known instanceof QueueFullError) res.setHeader("Retry-After", String(known.retryAfterSeconds));
       res.status(known.status).json({ error: { code: known.code, message: known.message, ...(known.details !== undefined ? { details: known.details } : {}) } });
       return;

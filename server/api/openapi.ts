@@ -20,7 +20,7 @@ const ERROR_TEXT: Record<number, string> = {
   404: "No such region or operation",
   409: "Conflicts with the fleet or with an operation in flight (details.operation)",
   429: "Rate limited (code rate_limited): this token sent more than ARAGORA_RATE_LIMIT_PER_MIN changes in a minute; the Retry-After header gives the seconds to wait",
-  503: "New operation refused: the queue is full (code queue_full, ARAGORA_MAX_QUEUED_OPERATIONS queued or running; Retry-After header) or the service is shutting down",
+  503: "New operation refused: the queue is full (code queue_full, ARAGORA_MAX_QUEUED_OPERATIONS queued or running; Retry-After header), the service is shutting down (unavailable), or its database cannot be written (store_unavailable: nothing was recorded)",
 };
 const nameParam = { name: "name", in: "path", required: true, schema: { type: "string" } };
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } };
@@ -56,7 +56,7 @@ export function openApiDocument(version: string): Json {
     info: { title: "Aragora Regions", version, description: "Self-service multi-region deployment of Aragora (v1 contract)" },
     components: { schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
     paths: {
-      "/health": { get: op("Liveness (no auth)", null, { "200": json(ref("Health"), "ok") }) },
+      "/health": { get: op("Liveness (no auth)", null, { "200": json(ref("Health"), "ok (or stopping)"), "503": json(ref("Health"), "degraded: the database cannot be written (reason, since); the service runs, changes get 503 store_unavailable") }) },
       "/metrics": { get: op("Prometheus metrics", "viewer", { "200": { description: "text/plain; version=0.0.4" } }) },
       "/openapi.json": { get: op("This document", "viewer", { "200": { description: "OpenAPI 3.0" } }) },
       "/regions": {

@@ -11,6 +11,7 @@ import type { Orchestrator } from "../orchestrator/orchestrator";
 import type { EventBus } from "../orchestrator/eventBus";
 import type { OfflinePlanner } from "../plan/offlinePlanner";
 import type { Store } from "../store/store";
+import { unlessStoreDown, type StoreHealth } from "../store/storeHealth";
 import { openApiDocument } from "./openapi";
 import * as S from "./schemas";
 import { streamEvents } from "./sse";
@@ -28,6 +29,8 @@ export interface RouteDeps {
   metrics?: ServiceMetrics | undefined;
   version: string;
   sseHeartbeatMs?: number | undefined;
+  /** Whether the store can be written: GET /health answers 503 degraded while it cannot. */
+  storeHealth?: StoreHealth | undefined;
 }
 
 const actorOf = (res: Response): string => principalOf(res)?.name ?? "anonymous";
@@ -60,8 +63,10 @@ export function createRouter(d: RouteDeps): Router {
 
   const sendAccepted = async (res: Response, a: Accepted): Promise<void> => {
     (res.locals as { operationId?: string }).operationId = a.operation.id;
-    const region = a.region ? await regionView(a.region.name) : undefined;
-    const regions = a.regions ? (await Promise.all(a.regions.map((x) => regionView(x.name)))).filter((v) => v !== undefined) : undefined;
+    // The operation is committed: a store that cannot be read now leaves the regions out, never turns the 202 into an error.
+    const { region: one, regions: several } = a;
+    const region = one ? await unlessStoreDown(() => regionView(one.name)) : undefined;
+    const regions = several ? (await unlessStoreDown(() => Promise.all(several.map((x) => regionView(x.name)))))?.filter((v) => v !== undefined) : undefined;
     res
       .status(202)
       .location(`/operations/${a.operation.id}`)
@@ -101,7 +106,12 @@ export function createRouter(d: RouteDeps): Router {
   };
 
   // ---- system
-  r.get("/health", (_req, res) => {
+  r.get("/health", async (_req, res) => {
+    const fault = await d.storeHealth?.check();
+    if (fault) {
+      res.status(503).json({ status: "degraded", version: d.version, reason: fault.message, since: fault.since });
+      return;
+    }
     res.json({ status: d.orchestrator.accepting ? "ok" : "stopping", version: d.version });
   });
   r.get("/openapi.json", requireRole("viewer"), (req, res) => {

@@ -224,7 +224,16 @@ export const eventView = z
   })
   .meta({ id: "Event", description: "One line of an operation's log; `id` is the SSE id" });
 
-export const health = z.strictObject({ status: z.enum(["ok", "stopping"]), version: z.string() }).meta({ id: "Health" });
+export const health = z
+  .strictObject({
+    status: z.enum(["ok", "stopping", "degraded"]),
+    version: z.string(),
+    /** degraded: why (the store's fault, e.g. "the service's database cannot be written: disk full (SQLITE_FULL)"). */
+    reason: z.string().optional(),
+    /** degraded: since when (ISO 8601). */
+    since: z.string().optional(),
+  })
+  .meta({ id: "Health" });
 
 export const auditView = z
   .strictObject({

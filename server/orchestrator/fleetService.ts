@@ -8,6 +8,7 @@ import { PlanError, type ChangeRequest, type FieldIssue, type FleetDomain, type 
 import { ConflictError, InputError, NotFoundError } from "../errors";
 import type { OperationKind, OperationRecord, RegionRecord, StepRecord } from "../../domain/model";
 import type { RegionWrites, Store } from "../store/store";
+import { unlessStoreDown } from "../store/storeHealth";
 import { assessFailoverRequest, failoverRefusal, type FailoverProbe } from "./failoverAssessment";
 import { subjectStatus, type Orchestrator } from "./orchestrator";
 
@@ -198,7 +199,7 @@ export class FleetService {
         status: specs.map((spec) => ({ name: spec.name, status: added.has(spec.name) ? ("creating" as const) : ("updating" as const) })),
       };
       const accepted = await this.submit("apply", plan, specs.map((s) => s.name), before, writes, { regions: specs }, actor);
-      const records = await Promise.all(specs.map((s) => this.o.store.getRegion(s.name)));
+      const records = (await unlessStoreDown(() => Promise.all(specs.map((s) => this.o.store.getRegion(s.name))))) ?? [];
       return { operation: accepted.operation, steps: accepted.steps, regions: records.filter((r): r is RegionRecord => r !== undefined) };
     });
   }
@@ -252,10 +253,14 @@ export class FleetService {
     });
   }
 
-  /** Hands an accepted change and its plan to the orchestrator. Call inside `exclusive`. */
+  /**
+   * Hands an accepted change and its plan to the orchestrator. Call inside `exclusive`. Once the
+   * operation is recorded, a store that cannot be read leaves the region out of the answer.
+   */
   private async submit(kind: OperationKind, plan: Plan, subjects: string[], before: FleetState, writes: RegionWrites, request: unknown, actor: string): Promise<Accepted> {
     const { operation, steps } = await this.o.orchestrator.submit({ kind, plan, subjects, before, writes, request, actor });
-    const region = subjects[0] !== undefined && kind !== "remove" ? await this.o.store.getRegion(subjects[0]) : undefined;
+    const subject = subjects[0];
+    const region = subject !== undefined && kind !== "remove" ? await unlessStoreDown(() => this.o.store.getRegion(subject)) : undefined;
     return { operation, steps, region };
   }
 }

@@ -34,10 +34,11 @@ describe("OpenAPI: rate limit and queue refusals", () => {
     for (const [p, m, op] of all().filter(([, m]) => m === "get")) expect({ route: `${m} ${p}`, has429: "429" in op.responses }).toEqual({ route: `${m} ${p}`, has429: false });
   });
 
-  test("when the document is read, then exactly the calls that start an operation (202) list 503 queue_full / shutting down", () => {
+  test("when the document is read, then exactly the calls that start an operation (202) list 503 queue_full / shutting down, and /health its degraded answer", () => {
     const starting = all().filter(([, , op]) => "202" in op.responses).map(([p, m]) => `${m.toUpperCase()} ${p}`).sort();
     const with503 = all().filter(([, , op]) => "503" in op.responses).map(([p, m]) => `${m.toUpperCase()} ${p}`).sort();
-    expect(with503).toEqual(starting);
+    expect(with503).toEqual([...starting, "GET /health"].sort());
+    expect(paths["/health"]?.["get"]?.responses["503"]?.content?.["application/json"]?.schema.$ref).toBe("#/components/schemas/Health");
     expect(starting).toEqual([
       "DELETE /regions/{name}", "POST /failover", "POST /fleet/apply", "POST /fleet/reconcile", "POST /fleet/refresh", "POST /fleet/validate",
       "POST /operations/{id}/retry", "POST /regions", "POST /regions/{name}/preview", "PUT /regions/{name}",

@@ -46,10 +46,12 @@ function audit(deps: AppDeps): RequestHandler {
     res.on("finish", () => {
       const p = principalOf(res);
       const operationId = (res.locals as { operationId?: string }).operationId;
-      deps.store
-        .appendAudit({ actor: p?.name ?? "anonymous", role: p?.role ?? "none", method: req.method, path: req.originalUrl.split("?")[0] ?? req.path, status: res.statusCode, operationId })
+      const entry = { actor: p?.name ?? "anonymous", role: p?.role ?? "none", method: req.method, path: req.originalUrl.split("?")[0] ?? req.path, status: res.statusCode, operationId };
+      // Never thrown out of the event: an entry the store cannot take (disk full) goes to the log instead.
+      Promise.resolve()
+        .then(() => deps.store.appendAudit(entry))
         .catch((err: unknown) => {
-          deps.logger.error({ err: String(err) }, "could not write audit entry");
+          deps.logger.error({ err: String(err), audit: entry }, "could not write audit entry");
         });
     });
     next();

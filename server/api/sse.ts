@@ -67,27 +67,44 @@ export async function streamEvents(
   }
   req.on("close", close);
 
-  for (;;) {
-    const page = await deps.store.listEvents(op.id, lastId, 500);
-    page.forEach(send);
-    if (page.length < 500 || state.closed) break;
+  // A store that cannot be read closes the stream without `end`: the client resumes from its last id.
+  let current: OperationSummaryRecord | undefined;
+  try {
+    for (;;) {
+      const page = await deps.store.listEvents(op.id, lastId, 500);
+      page.forEach(send);
+      if (page.length < 500 || state.closed) break;
+    }
+    replaying = false;
+    for (const m of buffered.splice(0)) onMessage(m);
+    if (state.closed) return;
+    current = await deps.store.getOperationSummary(op.id);
+  } catch (err) {
+    close();
+    throw err;
   }
-  replaying = false;
-  for (const m of buffered.splice(0)) onMessage(m);
-  if (state.closed) return;
-
-  const current = await deps.store.getOperationSummary(op.id);
   if (current && !ACTIVE.has(current.status)) {
     if (FINAL_KINDS.has(lastKind)) {
       end(current.status);
       return;
     }
     // Finished, but its final event may still be on its way: give the bus a moment, then re-read.
+    const status = current.status;
     graceTimer = setTimeout(() => {
-      void deps.store.listEvents(op.id, lastId, 500).then((rest) => {
-        rest.forEach(send);
-        end(current.status);
-      });
+      Promise.resolve()
+        .then(() => deps.store.listEvents(op.id, lastId, 500))
+        .then(
+          (rest) => {
+            rest.forEach(send);
+            end(status);
+          },
+          () => {
+            close();
+          },
+        )
+        .catch(() => {
+          close();
+        });
     }, 1000);
   }
 }

@@ -186,9 +186,19 @@ export function recordedIn(stateDir: string, stacks: readonly string[]): Recorde
   return r;
 }
 
-/** Daemons of the local target under `root`: processes whose command line names it, without their own children (postgres backends, …). */
-export function daemonsUnder(root: string): ProcessInfo[] {
-  const all = listProcesses().filter((p) => p.argv.some((a) => a.includes(root)));
+/**
+ * Daemons of the local target under `root`: live processes whose command line names it or whose
+ * working directory is in it (Redis rewrites its command line), without their own children
+ * (postgres backends, …).
+ */
+export function daemonsUnder(root: string): (ProcessInfo & { cwd: string })[] {
+  const cwdOf = (pid: number): string => {
+    try { return fs.readlinkSync(`/proc/${String(pid)}/cwd`); } catch { return ""; }
+  };
+  const all = listProcesses()
+    .filter((p) => p.state !== "Z" && p.state !== "X")
+    .map((p) => ({ ...p, cwd: cwdOf(p.pid) }))
+    .filter((p) => p.argv.some((a) => a.includes(root)) || p.cwd === root || p.cwd.startsWith(`${root}/`));
   const pids = new Set(all.map((p) => p.pid));
   return all.filter((p) => !pids.has(p.ppid));
 }

@@ -47,7 +47,7 @@ interface OpDef {
 const OPS: OpDef[] = [
   { name: "rollout", target: { id: "up:us-east-1", action: "up", stack: "us-east-1" }, submit: (s) => s.api("POST", "/fleet/apply", { token: "operator", body: { regions: EXAMPLE_FLEET } }) },
   { name: "update", target: { id: "up:eu-west-1", action: "up", stack: "eu-west-1" }, submit: (s) => s.api("PUT", "/regions/eu-west-1", { token: "operator", body: { name: "eu-west-1", app: { replicas: 3 } } }) },
-  { name: "failover", target: { id: "promote:eu-west-1", action: "up", stack: "eu-west-1" }, submit: (s) => s.api("POST", "/failover", { token: "admin", body: { to: "eu-west-1" } }) },
+  { name: "failover", target: { id: "promote:eu-west-1", action: "up", stack: "eu-west-1" }, submit: (s) => s.api("POST", "/failover", { token: "admin", body: { to: "eu-west-1", force: true } }) },
   { name: "removal", target: { id: "destroy:ap-south-1", action: "destroy", stack: "ap-south-1" }, submit: (s) => s.api("DELETE", "/regions/ap-south-1", { token: "admin" }) },
 ];
 
@@ -211,7 +211,9 @@ async function checkReality(svc: CrashService, env: TestEnv, localRoot: string):
   const stacks = [...regions.map((r) => r.name), "global"];
   const recorded = recordedIn(env.stateDir, stacks);
   const daemons = daemonsUnder(localRoot);
-  expect({ daemons: daemons.map((p) => p.pid).sort((a, b) => a - b) }).toEqual({ daemons: recorded.pids });
+  const running = daemons.map((p) => p.pid).sort((a, b) => a - b);
+  const describe = (pids: number[]): string[] => pids.map((pid) => { const p = daemons.find((d) => d.pid === pid); return p ? `${String(pid)} ${p.argv.join(" ")} (cwd ${p.cwd})` : String(pid); });
+  expect({ orphaned: describe(running.filter((p) => !recorded.pids.includes(p))), recordedButGone: describe(recorded.pids.filter((p) => !running.includes(p))) }).toEqual({ orphaned: [], recordedButGone: [] });
   const count = Number(env.env["ARAGORA_GLB_PORT"]) - env.portBase;
   expect({ listening: listeningPorts(env.portBase, env.portBase + count) }).toEqual({ listening: recorded.ports });
   for (const dir of recorded.dirs) expect({ dir, exists: fs.existsSync(dir) }).toEqual({ dir, exists: true });
@@ -240,9 +242,15 @@ async function checkWrites(svc: CrashService, env: TestEnv, writer: Writer | und
   expect({ acked: acked.length, lost }).toEqual({ acked: acked.length, lost: [] });
 }
 
+/** The stack's outputs, secrets in plain text (an export with --show-secrets keeps them as `{…, plaintext: "<json>"}`). */
 function stackOutputs(stateDir: string, stack: string): Record<string, unknown> {
   const dep = exportStack(stateDir, stack);
-  return dep.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
+  const outputs = dep.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {};
+  const plain = (v: unknown): unknown => {
+    if (v !== null && typeof v === "object" && typeof (v as { plaintext?: unknown }).plaintext === "string") return JSON.parse((v as { plaintext: string }).plaintext) as unknown;
+    return v;
+  };
+  return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, plain(v)]));
 }
 
 async function pg(out: Record<string, unknown>, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {

@@ -14,9 +14,13 @@
  * - no acknowledged write to the primary database was lost (a writer runs through the GLB);
  * - during the rollout, a second service started on the same state dir exits non-zero naming the
  *   first one's pid, and the first keeps working.
- * The outcome and recovery time of every cell are printed as a table at the end.
+ * The outcome and recovery time of every cell are printed as a table at the end. The failover is
+ * forced: the writer keeps the primary writable, so the split-brain check refuses an unforced one
+ * (forced, the old primary is fenced before the promotion).
  *
- * ARAGORA_CRASH_CELLS narrows it (e.g. `half,global` or `half:service`): phases, or phase:victim.
+ * One test file per victim (serviceKill.test.ts, engineKill.test.ts), so the two halves can run
+ * side by side. ARAGORA_CRASH_CELLS narrows it (e.g. `half,global` or `half:service`): phases, or
+ * phase:victim.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -30,10 +34,8 @@ import { TOKENS } from "../support/http";
 import { portOpen } from "../support/ports";
 import { CrashService, daemonsUnder, exportStack, killEngine, listeningPorts, recordedIn, resourcesDone, settled, watchUntil } from "./crashHelpers";
 
-jest.setTimeout(3_600_000);
-
 const PHASES = ["accepted", "selecting", "first-resource", "half", "engine-finished", "global"] as const;
-const VICTIMS = ["service", "engine"] as const;
+export const VICTIMS = ["service", "engine"] as const;
 type Phase = (typeof PHASES)[number];
 type Victim = (typeof VICTIMS)[number];
 
@@ -57,7 +59,7 @@ function selected(phase: Phase, victim: Victim): boolean {
   return spec.split(",").map((s) => s.trim()).some((s) => s === phase || s === `${phase}:${victim}`);
 }
 
-interface Cell {
+export interface Cell {
   op: string;
   phase: Phase;
   victim: Victim;
@@ -66,13 +68,9 @@ interface Cell {
   attempts: number;
   recoveryMs: number;
   status: string;
+  /** Writes the GLB had acknowledged when the cell was checked (all found on the primary). */
+  ackedWrites: number;
 }
-const cells: Cell[] = [];
-
-afterAll(() => {
-  const rows = cells.map((c) => `| ${c.op} | ${c.phase} | ${c.victim} | ${c.outcome} | ${c.attempts} | ${(c.recoveryMs / 1000).toFixed(1)} s | ${c.status} |`);
-  console.log(["crash matrix:", "| operation | phase | victim | outcome | retries | kill to succeeded | final |", "|---|---|---|---|---|---|---|", ...rows].join("\n"));
-});
 
 /** The predicate on live events that says the phase is reached for `op`. */
 function phaseReached(phase: Phase, op: OpDef, half: number): (events: any[]) => boolean {
@@ -86,7 +84,18 @@ function phaseReached(phase: Phase, op: OpDef, half: number): (events: any[]) =>
   }
 }
 
-describe.each(PHASES.flatMap((p) => VICTIMS.map((v) => [p, v] as const)))("crash at %s, victim %s", (phase, victim) => {
+/** The matrix's cells for one victim: one round (a fresh service and fleet) per phase. */
+export function crashMatrix(victim: Victim): void {
+  jest.setTimeout(3_600_000);
+  const cells: Cell[] = [];
+  afterAll(() => {
+    const rows = cells.map((c) => `| ${c.op} | ${c.phase} | ${c.victim} | ${c.outcome} | ${String(c.attempts)} | ${(c.recoveryMs / 1000).toFixed(1)} s | ${c.status} | ${String(c.ackedWrites)} |`);
+    console.log([`crash matrix (victim ${victim}):`, "| operation | phase | victim | outcome | retries | kill to succeeded | final | acked writes kept |", "|---|---|---|---|---|---|---|---|", ...rows].join("\n"));
+  });
+  describe.each(PHASES.map((p) => [p] as const))("crash at %s", (phase) => { round(phase, victim, cells); });
+}
+
+function round(phase: Phase, victim: Victim, cells: Cell[]): void {
   const run = selected(phase, victim) ? test : test.skip;
   let env: TestEnv;
   let svc: CrashService;
@@ -115,7 +124,7 @@ describe.each(PHASES.flatMap((p) => VICTIMS.map((v) => [p, v] as const)))("crash
     const half = Math.ceil(regionResources / 2);
 
     for (const op of OPS) {
-      const cell: Cell = { op: op.name, phase, victim, outcome: "", attempts: 0, recoveryMs: 0, status: "" };
+      const cell: Cell = { op: op.name, phase, victim, outcome: "", attempts: 0, recoveryMs: 0, status: "", ackedWrites: 0 };
       cells.push(cell);
       if (phase === "engine-finished") {
         const point = victim === "service" ? `after-engine.${op.target.id}` : `host-result.${op.target.action}.${op.target.stack}`;
@@ -174,10 +183,10 @@ describe.each(PHASES.flatMap((p) => VICTIMS.map((v) => [p, v] as const)))("crash
         writer.start();
         await new Promise((r) => setTimeout(r, 1000));
       }
-      await checkWrites(svc, env, writer);
+      cell.ackedWrites = await checkWrites(svc, env, writer);
     }
   });
-});
+}
 
 async function kill(victim: Victim, svc: CrashService): Promise<string> {
   if (victim === "service") {
@@ -230,16 +239,17 @@ async function checkReality(svc: CrashService, env: TestEnv, localRoot: string):
 }
 
 /** Every write the GLB acknowledged is in the primary's database. */
-async function checkWrites(svc: CrashService, env: TestEnv, writer: Writer | undefined): Promise<void> {
-  if (!writer) return;
+async function checkWrites(svc: CrashService, env: TestEnv, writer: Writer | undefined): Promise<number> {
+  if (!writer) return 0;
   const acked = writer.acked().map((r) => r.id!).filter((n) => Number.isInteger(n));
-  if (acked.length === 0) return;
+  if (acked.length === 0) return 0;
   const regions = (await svc.api("GET", "/regions", { token: "viewer" })).body.regions as { name: string; spec: { primary?: boolean } }[];
   const primary = regions.find((r) => r.spec.primary === true)!.name;
   const rows = await pg(stackOutputs(env.stateDir, primary), "SELECT id FROM debates WHERE id = ANY($1::bigint[])", [acked]);
   const found = new Set(rows.map((r) => Number(r["id"])));
   const lost = acked.filter((n) => !found.has(n));
   expect({ acked: acked.length, lost }).toEqual({ acked: acked.length, lost: [] });
+  return acked.length;
 }
 
 /** The stack's outputs, secrets in plain text (an export with --show-secrets keeps them as `{…, plaintext: "<json>"}`). */

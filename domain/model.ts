@@ -136,6 +136,8 @@ export interface PendingOperationRecord {
   operation: string;
   /** The provider's id of the resource, when one was known (never for a create). */
   id?: string | undefined;
+  /** False for a component resource (no provider behind it). */
+  custom?: false | undefined;
 }
 
 export interface AuditRecord {

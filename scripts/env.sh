@@ -13,7 +13,8 @@ if [ -f "$CACHE_ROOT/paths.env" ]; then
   export PATH="$PULUMI_BIN_DIR:${HELM_BIN_DIR:+$HELM_BIN_DIR:}$PATH"
 fi
 export ARAGORA_STATE_DIR="$(realpath -m "${ARAGORA_STATE_DIR:-$ROOT/.aragora}")"
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$ARAGORA_STATE_DIR/backend}"
+# metadata=skip: no .attrs sidecar files a killed CLI could leave empty (server/engine/stackWorkspaces.ts, defaultBackendUrl).
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$ARAGORA_STATE_DIR/backend?metadata=skip}"
 if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
   export PULUMI_CONFIG_PASSPHRASE_FILE="$ARAGORA_STATE_DIR/passphrase"
 fi

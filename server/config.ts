@@ -3,6 +3,7 @@
  * scripts/env.sh (state dir, backend, passphrase file, PULUMI_HOME): keep the two in sync, so
  * `npm run pulumi` sees the same stacks as the service.
  */
+import { defaultBackendUrl, fileBackendDir } from "./engine/stackWorkspaces";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -103,7 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxParallel: e.ARAGORA_MAX_PARALLEL,
     engineSharedProviders: e.ARAGORA_ENGINE_SHARED_PROVIDERS === "true",
     defaultProvider: e.ARAGORA_DEFAULT_PROVIDER,
-    backendUrl: e.PULUMI_BACKEND_URL ?? `file://${path.join(stateDir, "backend")}`,
+    backendUrl: e.PULUMI_BACKEND_URL ?? defaultBackendUrl(stateDir),
     passphrase: e.PULUMI_CONFIG_PASSPHRASE,
     passphraseFile: e.PULUMI_CONFIG_PASSPHRASE_FILE ?? path.join(stateDir, "passphrase"),
     pulumiHome: e.PULUMI_HOME ?? path.join(stateDir, "pulumi-home"),
@@ -130,9 +131,8 @@ export function prepareStateDir(config: ServiceConfig): Record<string, string> {
     // Before anything is written (the SQLite database above all): a state dir that is read-only,
     // full or not ours fails here, whole, instead of half-way through creating the database.
     probeWritable(config.stateDir);
-    if (config.backendUrl.startsWith("file://")) {
-      fs.mkdirSync(config.backendUrl.slice("file://".length), { recursive: true });
-    }
+    const backendDir = fileBackendDir(config.backendUrl);
+    if (backendDir !== undefined) fs.mkdirSync(backendDir, { recursive: true });
     fs.mkdirSync(config.pulumiHome, { recursive: true });
   } catch (err) {
     throw new Error(`state dir ${config.stateDir} is not writable: ${(err instanceof Error ? err.message : String(err)).split("\n")[0] ?? ""}`);

@@ -3,6 +3,7 @@
  * the subset it supports, the stack name checked, and the service's engine settings read from the
  * environment scripts/env.sh prepares. Nothing here touches the disk or the engine.
  */
+import { defaultBackendUrl } from "../../server/engine";
 import * as path from "node:path";
 import { GLOBAL_STACK, regionName } from "../../domain/spec/regionSpec";
 
@@ -106,7 +107,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
   const stateDirRaw = env["ARAGORA_STATE_DIR"];
   if (!stateDirRaw) throw new ManualRunError("ARAGORA_STATE_DIR is not set: run through `npm run pulumi` (scripts/pulumi.sh), which sets it");
   const stateDir = path.resolve(stateDirRaw);
-  const backendUrl = env["PULUMI_BACKEND_URL"] || `file://${path.join(stateDir, "backend")}`;
+  const backendUrl = env["PULUMI_BACKEND_URL"] || defaultBackendUrl(stateDir);
   const phrase = env["PULUMI_CONFIG_PASSPHRASE"];
   const phraseFile = env["PULUMI_CONFIG_PASSPHRASE_FILE"];
   let passphrase: Settings["passphrase"];

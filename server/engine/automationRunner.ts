@@ -34,14 +34,14 @@ import { KeyedMutex } from "./keyedMutex";
 import { adoptable, describePending, importRequest, isCreate, pendingIn } from "./pendingOperations";
 import { killOrphanedPlugins } from "./orphans";
 import { attachSetting, ProviderPool, type ProviderLease } from "./providerPool";
-import { StackWorkspaces, type OwnPlugin } from "./stackWorkspaces";
+import { defaultBackendUrl, StackWorkspaces, type OwnPlugin } from "./stackWorkspaces";
 
 export { PROJECT_NAME, type OwnPlugin } from "./stackWorkspaces";
 
 export interface AutomationRunnerOptions {
   /** Service state directory: workspaces, stack config files, default file backend. */
   stateDir: string;
-  /** Pulumi backend URL; default `file://<stateDir>/backend`. */
+  /** Pulumi backend URL; default `file://<stateDir>/backend?metadata=skip` (defaultBackendUrl). */
   backendUrl?: string;
   /** Secrets passphrase (one of passphrase / passphraseFile is required). */
   passphrase?: string;
@@ -78,7 +78,7 @@ export class AutomationRunner implements StackRunner {
     if (!options.passphrase && !options.passphraseFile) {
       throw new Error("the engine needs a secrets passphrase (PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)");
     }
-    this.backendUrl = options.backendUrl ?? `file://${path.join(options.stateDir, "backend")}`;
+    this.backendUrl = options.backendUrl ?? defaultBackendUrl(options.stateDir);
     this.workspaces = new StackWorkspaces({
       stateDir: options.stateDir,
       backendUrl: this.backendUrl,

@@ -11,7 +11,7 @@ import type { OwnPlugin } from "./stackWorkspaces";
 
 interface DeploymentOperation {
   type?: unknown;
-  resource?: { urn?: unknown; type?: unknown; id?: unknown; parent?: unknown; provider?: unknown };
+  resource?: { urn?: unknown; type?: unknown; id?: unknown; parent?: unknown; provider?: unknown; custom?: unknown };
 }
 
 /** The pending operations of an exported deployment (`stack export`'s `deployment`). */
@@ -23,14 +23,21 @@ export function pendingIn(deployment: unknown): PendingOperation[] {
     type: text(op.resource?.type),
     operation: text(op.type),
     ...(typeof op.resource?.id === "string" && op.resource.id !== "" ? { id: op.resource.id } : {}),
+    ...(op.resource?.custom === false ? { custom: false } : {}),
   }));
 }
 
 export const isCreate = (op: PendingOperation): boolean => op.operation === "creating";
 
-/** A pending create an own plugin settles by running it again (OwnPlugin.createsAdopt). */
+/**
+ * A pending create that running it again settles: one of an own plugin whose creates adopt
+ * (OwnPlugin.createsAdopt), a provider resource (its create configures a plugin inside the engine)
+ * or a component (no provider involved). Nothing outside the engine can exist twice for these.
+ */
 export function adoptable(op: PendingOperation, plugins: readonly OwnPlugin[]): boolean {
-  return isCreate(op) && plugins.some((p) => p.createsAdopt === true && op.type.startsWith(`${p.name}:`));
+  if (!isCreate(op)) return false;
+  if (op.custom === false || op.type.startsWith("pulumi:providers:")) return true;
+  return plugins.some((p) => p.createsAdopt === true && op.type.startsWith(`${p.name}:`));
 }
 
 /**

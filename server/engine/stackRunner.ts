@@ -63,6 +63,8 @@ export interface PendingOperation {
   operation: string;
   /** The resource's provider id, when known (never for a create). */
   id?: string | undefined;
+  /** False for a component resource (no provider behind it). */
+  custom?: false | undefined;
 }
 
 /** What `resolvePending` did: operations resolved against reality, and those only an admin can decide. */

@@ -182,6 +182,18 @@ export class StackWorkspaces {
   }
 }
 
+/**
+ * The default backend: `<state dir>/backend`, with `metadata=skip` for gocloud's fileblob (the
+ * storage Pulumi's file backend uses): no `.attrs` sidecar beside each file. fileblob writes a
+ * sidecar by truncating it and then writing it, so a CLI killed in between leaves it empty and
+ * every later load of that stack fails (`failed to load checkpoint: EOF`); the checkpoint itself
+ * is written to a temporary file and renamed. Without sidecars a killed CLI leaves the old
+ * checkpoint or the new one, never a broken stack. (The crash matrix found it: test/crash/.)
+ */
+export function defaultBackendUrl(stateDir: string): string {
+  return `file://${path.join(stateDir, "backend")}?metadata=skip`;
+}
+
 /** The directory of a file:// backend URL (query dropped); undefined for other backends. */
 export function fileBackendDir(backendUrl: string): string | undefined {
   if (!backendUrl.startsWith("file://")) return undefined;

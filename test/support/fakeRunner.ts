@@ -182,7 +182,7 @@ export class FakeRunner implements StackRunner {
     this.pendingCalls.push({ stack: req.stack, kind: "resolve" });
     const before = this.pending.get(req.stack) ?? [];
     const creates = before.filter((o) => o.operation === "creating");
-    const clear = creates.every((o) => o.type.startsWith("aragora-local:"));
+    const clear = creates.every((o) => o.type.startsWith("aragora-local:") || o.type.startsWith("pulumi:providers:") || o.custom === false);
     const remaining = clear ? [] : creates;
     this.pending.set(req.stack, remaining);
     return Promise.resolve({ resolved: before.filter((o) => !remaining.includes(o)), remaining });

@@ -24,9 +24,18 @@ describe("pending operations in a deployment", () => {
     expect(pendingIn(undefined)).toEqual([]);
   });
 
-  test("when asked which pending operations settle alone, then only creates of a plugin whose creates adopt do", () => {
+  test("when asked which pending operations settle alone, then only creates of a plugin whose creates adopt, of provider resources and of components do", () => {
     expect(pendingIn(deployment).map((o) => adoptable(o, plugins))).toEqual([false, false, true]);
     expect(pendingIn(deployment).map((o) => adoptable(o, [{ ...plugins[0]!, createsAdopt: false }]))).toEqual([false, false, false]);
+    const engineOnly = pendingIn({
+      pending_operations: [
+        { type: "creating", resource: { urn: "urn:pulumi:g::aragora::pulumi:providers:aragora-local::default_0_1_0", type: "pulumi:providers:aragora-local", custom: true } },
+        { type: "creating", resource: { urn: "urn:pulumi:g::aragora::aragora:local:Region::g", type: "aragora:local:Region", custom: false } },
+        { type: "creating", resource: { urn: "urn:pulumi:g::aragora::pulumi:providers:aws::default", type: "pulumi:providers:aws", custom: true } },
+      ],
+    });
+    expect(engineOnly.map((o) => adoptable(o, []))).toEqual([true, true, true]);
+    expect(engineOnly[1]).toEqual({ urn: "urn:pulumi:g::aragora::aragora:local:Region::g", type: "aragora:local:Region", operation: "creating", custom: false });
   });
 
   test("when an admin says a create happened with id X, then the import names its type, name, parent and provider (without the provider's id)", () => {

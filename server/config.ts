@@ -3,12 +3,12 @@
  * scripts/env.sh (state dir, backend, passphrase file, PULUMI_HOME): keep the two in sync, so
  * `npm run pulumi` sees the same stacks as the service.
  */
-import { defaultBackendUrl, fileBackendDir } from "./engine/stackWorkspaces";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { PROVIDERS, type Provider } from "../domain/spec/regionSpec";
+import { defaultBackendUrl, fileBackendDir } from "./engine/fileBackend";
 
 export interface ServiceConfig {
   port: number;

@@ -34,7 +34,8 @@ import { KeyedMutex } from "./keyedMutex";
 import { adoptable, describePending, importRequest, isCreate, pendingIn } from "./pendingOperations";
 import { killOrphanedPlugins } from "./orphans";
 import { attachSetting, ProviderPool, type ProviderLease } from "./providerPool";
-import { defaultBackendUrl, StackWorkspaces, type OwnPlugin } from "./stackWorkspaces";
+import { defaultBackendUrl } from "./fileBackend";
+import { StackWorkspaces, type OwnPlugin } from "./stackWorkspaces";
 
 export { PROJECT_NAME, type OwnPlugin } from "./stackWorkspaces";
 
@@ -256,7 +257,8 @@ export class AutomationRunner implements StackRunner {
     return leases.map((l) => l.lease);
   }
 
-  private step(action: StepAction, req: StackRunRequest, opts: RunOptions | undefined, run: StepRun): Promise<StepResult> {
+  /** An invalid stack name rejects (never throws): nothing is touched. */
+  private async step(action: StepAction, req: StackRunRequest, opts: RunOptions | undefined, run: StepRun): Promise<StepResult> {
     assertStackName(req.stack);
     return this.mutex.run(req.stack, () => this.runStep(action, req, opts, run));
   }

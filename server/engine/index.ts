@@ -20,4 +20,4 @@ export {
 } from "./stackRunner";
 export { createAutomationRunner, type AutomationRunner, type AutomationRunnerOptions } from "./automationRunner";
 export { findPulumiBinDir, projectDir } from "./toolchain";
-export { defaultBackendUrl } from "./stackWorkspaces";
+export { defaultBackendUrl } from "./fileBackend";

@@ -13,6 +13,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack, StackAlreadyExistsError, StackNotFoundError, type PulumiFn } from "@pulumi/pulumi/automation";
+import { fileBackendDir } from "./fileBackend";
 import { OutputCapture } from "./outputCapture";
 import type { StackConfig } from "./stackRunner";
 
@@ -180,27 +181,6 @@ export class StackWorkspaces {
     this.commandPromise ??= PulumiCommand.get(this.s.pulumiBinDir ? { root: path.dirname(this.s.pulumiBinDir) } : {});
     return this.commandPromise;
   }
-}
-
-/**
- * The default backend: `<state dir>/backend`, with `metadata=skip` for gocloud's fileblob (the
- * storage Pulumi's file backend uses): no `.attrs` sidecar beside each file. fileblob writes a
- * sidecar by truncating it and then writing it, so a CLI killed in between leaves it empty and
- * every later load of that stack fails (`failed to load checkpoint: EOF`); the checkpoint itself
- * is written to a temporary file and renamed. Without sidecars a killed CLI leaves the old
- * checkpoint or the new one, never a broken stack. (The crash matrix found it: test/crash/.)
- */
-export function defaultBackendUrl(stateDir: string): string {
-  return `file://${path.join(stateDir, "backend")}?metadata=skip`;
-}
-
-/** The directory of a file:// backend URL (query dropped); undefined for other backends. */
-export function fileBackendDir(backendUrl: string): string | undefined {
-  if (!backendUrl.startsWith("file://")) return undefined;
-  const rest = backendUrl.slice("file://".length).split("?")[0] ?? "";
-  // file://localhost/a/b and file:///a/b name the same directory.
-  const dir = rest.startsWith("localhost/") ? rest.slice("localhost".length) : rest;
-  return dir === "" ? undefined : dir;
 }
 
 /** A stack's checkpoint file in a file:// backend (project-scoped layout); undefined for other backends. Read only. */

@@ -8,7 +8,8 @@
 # work in separate test files, so it gets every core; the integration tier two files at a time
 # (each has its own state dir, port 0 or a port block reserved in test/support/ports.ts, and its
 # own processes); e2e (the service as root, one machine-wide daemon user) one at a time; crash (the
-# crash matrix, test/crash/: each cell a service with a three-region fleet) one at a time.
+# crash matrix, test/crash/: one file per victim, each round a service with its own state dir, port
+# block and three-region fleet) its two files side by side.
 # ARAGORA_TEST_WORKERS_<TIER> (e.g. ARAGORA_TEST_WORKERS_INTEGRATION=1) overrides a tier's count.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -24,7 +25,7 @@ for tier in "${tiers[@]}"; do
     unit) workers="${ARAGORA_TEST_WORKERS_UNIT:-100%}" ;;
     integration) workers="${ARAGORA_TEST_WORKERS_INTEGRATION:-2}" ;;
     e2e) workers="${ARAGORA_TEST_WORKERS_E2E:-1}" ;;
-    crash) workers="${ARAGORA_TEST_WORKERS_CRASH:-1}" ;;
+    crash) workers="${ARAGORA_TEST_WORKERS_CRASH:-2}" ;;
   esac
   echo "=== $tier tests ==="
   node_modules/.bin/jest --selectProjects "$tier" --maxWorkers="$workers" --passWithNoTests \

@@ -12,7 +12,7 @@ import { apiFor, TOKENS, until, type Api } from "../support/http";
 import { descendants, listProcesses, type ProcessInfo } from "../support/processTree";
 import { PASSPHRASE } from "../support/serviceDriver";
 import { exitOf, spawnService, waitHealthy, type ServiceChild } from "../support/serviceProcess";
-import type { SseEvent } from "../support/sse";
+import { followSse, type SseEvent } from "../support/sse";
 
 /** A service child on a fixed state dir and port, restartable. */
 export class CrashService {
@@ -73,49 +73,11 @@ export class CrashService {
 }
 
 /**
- * Follows an operation's events live (SSE), calling `check` with everything seen so far after each
- * chunk; resolves with the events once `check` says so, or once the stream ends (the operation
- * finished first: `reached` is false).
+ * Follows an operation's events live (SSE) until `check` says the phase is reached; `reached` is
+ * false when the operation finished first.
  */
-export async function watchUntil(base: string, opId: string, check: (events: SseEvent[]) => boolean, timeoutMs = 300_000): Promise<{ reached: boolean; events: SseEvent[] }> {
-  const ctl = new AbortController();
-  const timer = setTimeout(() => { ctl.abort(); }, timeoutMs);
-  const events: SseEvent[] = [];
-  let buf = "";
-  try {
-    const res = await fetch(`${base}/operations/${opId}/events`, { headers: { authorization: `Bearer ${TOKENS.viewer}` }, signal: ctl.signal });
-    if (!res.body) return { reached: false, events };
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return { reached: false, events };
-      buf += decoder.decode(value, { stream: true });
-      const blocks = buf.split("\n\n");
-      buf = blocks.pop() ?? "";
-      for (const block of blocks) {
-        if (block === "" || block.startsWith(":")) continue;
-        const ev: SseEvent = { event: "message" };
-        for (const line of block.split("\n")) {
-          const at = line.indexOf(": ");
-          const [k, v] = at < 0 ? [line, ""] : [line.slice(0, at), line.slice(at + 2)];
-          if (k === "id") ev.id = Number(v);
-          else if (k === "event") ev.event = v;
-          else if (k === "data") ev.data = JSON.parse(v) as unknown;
-        }
-        events.push(ev);
-      }
-      if (check(events)) {
-        ctl.abort();
-        return { reached: true, events };
-      }
-    }
-  } catch (err) {
-    if (ctl.signal.aborted) return { reached: check(events), events };
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
+export function watchUntil(base: string, opId: string, check: (events: SseEvent[]) => boolean, timeoutMs = 300_000): Promise<{ reached: boolean; events: SseEvent[] }> {
+  return followSse(`${base}/operations/${opId}/events`, { token: TOKENS.viewer, timeoutMs }, check);
 }
 
 /** Events of one step (by the step id the events carry). */

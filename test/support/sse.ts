@@ -89,3 +89,36 @@ export async function readSse(url: string, o: ReadSseOptions = {}): Promise<SseS
     clearTimeout(timer);
   }
 }
+
+/**
+ * Follows a live stream, calling `check` with every event seen so far after each chunk: resolves
+ * as soon as `check` says so (`reached`), or when the stream ends or `timeoutMs` passes first. For
+ * acting at an exact point of an operation (a kill), without the delay of polling.
+ */
+export async function followSse(url: string, o: { token: string; timeoutMs?: number }, check: (events: SseEvent[]) => boolean): Promise<{ reached: boolean; events: SseEvent[] }> {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => { ctl.abort(); }, o.timeoutMs ?? 300_000);
+  let text = "";
+  let events: SseEvent[] = [];
+  try {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${o.token}` }, signal: ctl.signal });
+    if (!res.body) return { reached: false, events };
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return { reached: check(events), events };
+      text += decoder.decode(value, { stream: true });
+      events = parseSse(text);
+      if (check(events)) {
+        ctl.abort();
+        return { reached: true, events };
+      }
+    }
+  } catch (err) {
+    if (ctl.signal.aborted) return { reached: check(events), events };
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -7,7 +7,7 @@
 import { cleanup, testEnv, type TestEnv } from "./serviceHelpers";
 import { apiFor, TOKENS, until, waitForOperation, type Api } from "../../support/http";
 import { exitOf, spawnService, waitHealthy, type ServiceChild } from "../../support/serviceProcess";
-import { readSse, type SseEvent } from "../../support/sse";
+import { followSse, readSse, type SseEvent } from "../../support/sse";
 
 jest.setTimeout(900_000);
 
@@ -44,16 +44,13 @@ describe("restart safety", () => {
     const res = await api("POST", "/regions", { token: "operator", body: { name: "us-east-1", primary: true, app: { replicas: 1 } } });
     expect(res.status).toBe(202);
     opId = res.body.operation.id;
-    // Mid-up: the region step runs and the engine has reported some resources, but not all.
-    await until(async () => {
-      const events = await api("GET", `/operations/${opId}`, { token: "viewer" });
-      const step = events.body.steps?.[0];
-      if (step?.status !== "running") return undefined;
-      const stored = await readStored(opId);
-      return stored.filter((e) => e.event === "resourcePre" || e.event === "resOutputs").length >= 4 ? true : undefined;
-    }, 300_000, "the up to be under way");
-    eventsBeforeKill = (await readStored(opId)).flatMap((e) => (e.id !== undefined ? [e.id] : []));
+    // Mid-up: the engine has reported some of the region step's resources, not all (followed live,
+    // so the kill lands right then, not a poll later).
+    const seen = await followSse(`http://127.0.0.1:${String(env.servicePort)}/operations/${opId}/events`, { token: TOKENS.viewer }, (events) =>
+      events.filter((e) => e.event === "resourcePre" || e.event === "resOutputs").length >= 4);
+    expect(seen.reached).toBe(true);
     process.kill(-proc.child.pid!, "SIGKILL");
+    eventsBeforeKill = seen.events.flatMap((e) => (e.id !== undefined ? [e.id] : []));
     await exitOf(proc.child);
 
     proc = await startChild();

@@ -10,7 +10,7 @@ import * as path from "node:path";
  * sidecar by truncating it and then writing it, so a CLI killed in between leaves it empty and
  * every later load of that stack fails (`failed to load checkpoint: EOF`); the checkpoint itself
  * is written to a temporary file and renamed. Without sidecars a killed CLI leaves the old
- * checkpoint or the new one, never a broken stack. (The crash matrix found it: test/crash/.)
+ * checkpoint or the new one, never a broken stack.
  */
 export function defaultBackendUrl(stateDir: string): string {
   return `file://${path.join(stateDir, "backend")}?metadata=skip`;

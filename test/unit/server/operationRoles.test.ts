@@ -52,43 +52,38 @@ test("the admin kinds are removal and failover, the two kinds whose routes need 
   expect(doc.paths["/failover"].post["x-required-role"]).toBe("admin");
 });
 
-test("when a removal runs, then an operator may neither cancel nor retry it; an admin cancels and retries it to success", async () => {
-  const release = hold("destroy", "ap-south-1");
-  const res = await h.req("DELETE", "/regions/ap-south-1");
+/** The two admin kinds: how each starts (held in the engine on `stack`), and what its success leaves. */
+const ADMIN_CASES = [
+  {
+    name: "a removal", kind: "remove", action: "destroy", stack: "ap-south-1",
+    start: () => h.req("DELETE", "/regions/ap-south-1"),
+    succeeded: async () => { expect((await h.req("GET", "/regions/ap-south-1")).status).toBe(404); },
+  },
+  {
+    name: "a failover", kind: "failover", action: "up", stack: "eu-west-1",
+    start: () => h.req("POST", "/failover", { body: { to: "eu-west-1" } }),
+    succeeded: async () => { expect((await h.req("GET", "/regions/eu-west-1")).body.spec.primary).toBe(true); },
+  },
+];
+
+test.each(ADMIN_CASES)("when $name runs, then an operator may neither cancel nor retry it; an admin cancels and retries it to success", async (c) => {
+  const release = hold(c.action, c.stack);
+  const res = await c.start();
   expect(res.status).toBe(202);
   const id = res.body.operation.id as string;
-  await engineRunning("ap-south-1");
+  await engineRunning(c.stack);
 
-  await operatorRefused(id, "remove");
-  expect(h.runner.running.has("ap-south-1")).toBe(true);
+  await operatorRefused(id, c.kind);
+  expect(h.runner.running.has(c.stack)).toBe(true);
 
   expect((await h.req("POST", `/operations/${id}/cancel`, { token: "admin" })).status).toBe(200);
   expect((await h.waitFor(id)).status).toBe("cancelled");
-  await operatorRefused(id, "remove");
+  await operatorRefused(id, c.kind);
 
   release();
   expect((await h.req("POST", `/operations/${id}/retry`, { token: "admin" })).status).toBe(202);
   expect((await h.waitFor(id)).status).toBe("succeeded");
-  expect((await h.req("GET", "/regions/ap-south-1")).status).toBe(404);
-});
-
-test("when a failover runs, then an operator may neither cancel nor retry it; an admin cancels and retries it to success", async () => {
-  const release = hold("up", "eu-west-1");
-  const res = await h.req("POST", "/failover", { body: { to: "eu-west-1" } });
-  expect(res.status).toBe(202);
-  const id = res.body.operation.id as string;
-  await engineRunning("eu-west-1");
-
-  await operatorRefused(id, "failover");
-
-  expect((await h.req("POST", `/operations/${id}/cancel`, { token: "admin" })).status).toBe(200);
-  expect((await h.waitFor(id)).status).toBe("cancelled");
-  await operatorRefused(id, "failover");
-
-  release();
-  expect((await h.req("POST", `/operations/${id}/retry`, { token: "admin" })).status).toBe(202);
-  expect((await h.waitFor(id)).status).toBe("succeeded");
-  expect((await h.req("GET", "/regions/eu-west-1")).body.spec.primary).toBe(true);
+  await c.succeeded();
 });
 
 test("when an update runs, then the operator who may start it may cancel and retry it", async () => {

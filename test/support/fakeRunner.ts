@@ -18,6 +18,8 @@ import {
   type StepAction,
   type StepResult,
 } from "../../server/engine/stackRunner";
+import { adoptable, isCreate } from "../../server/engine/pendingOperations";
+import { ownPlugins } from "../../stacks/plugins";
 
 export interface RunnerCall {
   stack: string;
@@ -169,8 +171,8 @@ export class FakeRunner implements StackRunner {
   listStacks(): Promise<string[]> { return Promise.resolve([]); }
 
   /**
-   * Pending operations by stack, as a test sets them (a crash the fake engine "had"). Creates of
-   * `aragora-local:` types adopt (as the real local provider's do); others stay for an admin.
+   * Pending operations by stack, as a test sets them (a crash the fake engine "had"). Which creates
+   * settle alone is the real engine's rule (`adoptable`); the others stay for an admin.
    */
   readonly pending = new Map<string, PendingOperation[]>();
   /** resolvePending and decidePending calls, in order. */
@@ -181,8 +183,9 @@ export class FakeRunner implements StackRunner {
   resolvePending(req: StackRunRequest): Promise<PendingResolution> {
     this.pendingCalls.push({ stack: req.stack, kind: "resolve" });
     const before = this.pending.get(req.stack) ?? [];
-    const creates = before.filter((o) => o.operation === "creating");
-    const clear = creates.every((o) => o.type.startsWith("aragora-local:") || o.type.startsWith("pulumi:providers:") || o.custom === false);
+    const creates = before.filter(isCreate);
+    // The real engine's rule (pendingOperations.ts) with the project's own plugins.
+    const clear = creates.every((o) => adoptable(o, ownPlugins()));
     const remaining = clear ? [] : creates;
     this.pending.set(req.stack, remaining);
     return Promise.resolve({ resolved: before.filter((o) => !remaining.includes(o)), remaining });
@@ -190,7 +193,7 @@ export class FakeRunner implements StackRunner {
 
   decidePending(stack: string, decisions: readonly PendingDecision[]): Promise<PendingOperation[]> {
     this.pendingCalls.push({ stack, kind: "decide", decisions: [...decisions] });
-    const creates = (this.pending.get(stack) ?? []).filter((o) => o.operation === "creating");
+    const creates = (this.pending.get(stack) ?? []).filter(isCreate);
     if (creates.some((c) => !decisions.some((d) => d.urn === c.urn)) || decisions.some((d) => !creates.some((c) => c.urn === d.urn))) {
       return Promise.reject(new Error(`decisions must cover exactly the pending creates of stack ${stack}`));
     }

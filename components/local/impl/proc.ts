@@ -143,8 +143,14 @@ export function pidAlive(pid: number | undefined, expect?: string): boolean {
   }
 }
 
-/** True when something accepts TCP connections on 127.0.0.1:port. */
-export function portOpen(port: number, timeoutMs = 1000): Promise<boolean> {
+/**
+ * True when something accepts TCP connections on 127.0.0.1:port. A connect on loopback is accepted
+ * or refused by the kernel at once, so the timeout only decides for a port that does neither. It is
+ * long because the timer also runs out when this process's event loop is held up (a provider busy
+ * with other resources' synchronous work on a loaded machine): a short one then fires before the
+ * connect that already succeeded is seen, and a refresh reports a live daemon as stopped.
+ */
+export function portOpen(port: number, timeoutMs = 5000): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: "127.0.0.1", port });
     const done = (ok: boolean): void => {

@@ -38,10 +38,11 @@ export function pluginsIn(workDir: string, cli = false, below = false): number[]
 
 /**
  * SIGKILLs the plugins a dead engine left in `workDir` (with `cli`, the CLI too: an engine host
- * that died leaves its CLI running the update); returns how many there were.
+ * that died leaves its CLI running the update; with `below`, in any directory under it); returns
+ * how many there were.
  */
-export function killOrphanedPlugins(workDir: string, cli = false): number {
-  const pids = pluginsIn(workDir, cli);
+export function killOrphanedPlugins(workDir: string, cli = false, below = false): number {
+  const pids = pluginsIn(workDir, cli, below);
   for (const pid of pids) {
     try {
       process.kill(pid, "SIGKILL");
@@ -60,13 +61,5 @@ export function killOrphanedPlugins(workDir: string, cli = false): number {
  * service owns them. Returns how many there were.
  */
 export function killEngineLeftovers(workspacesDir: string): number {
-  const pids = pluginsIn(workspacesDir, true, true);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      /* already gone */
-    }
-  }
-  return pids.length;
+  return killOrphanedPlugins(workspacesDir, true, true);
 }

@@ -24,6 +24,7 @@ import {
   StepFailedError,
   type EngineEvent,
   type PendingDecision,
+  type PendingDecisionResult,
   type PendingOperation,
   type PendingResolution,
   type RunOptions,
@@ -219,10 +220,10 @@ class EngineHostRunner implements StackRunner {
     return this.call<PendingOperation[]>({ type: "pending", id: 0, stack }, stack);
   }
   resolvePending(req: StackRunRequest, opts: RunOptions = {}): Promise<PendingResolution> {
-    return this.call<PendingResolution>({ type: "resolvePending", id: 0, stack: req.stack, config: req.config }, req.stack, opts.onEvent ?? (() => undefined));
+    return this.call<PendingResolution>({ type: "resolvePending", id: 0, stack: req.stack, config: req.config }, req.stack, { run: true, onEvent: opts.onEvent });
   }
-  decidePending(stack: string, decisions: readonly PendingDecision[], opts: RunOptions = {}): Promise<PendingOperation[]> {
-    return this.call<PendingOperation[]>({ type: "decidePending", id: 0, stack, decisions: [...decisions] }, stack, opts.onEvent ?? (() => undefined));
+  decidePending(stack: string, decisions: readonly PendingDecision[], opts: RunOptions = {}): Promise<PendingDecisionResult> {
+    return this.call<PendingDecisionResult>({ type: "decidePending", id: 0, stack, decisions: [...decisions] }, stack, { run: true, onEvent: opts.onEvent });
   }
   listStacks(): Promise<string[]> {
     return this.call<string[]>({ type: "listStacks", id: 0 }, undefined);
@@ -280,11 +281,11 @@ class EngineHostRunner implements StackRunner {
     throw new StepFailedError(stack, action, `${action} of stack ${stack} failed: the engine host process running it exited (${err.how}) before it finished; ${after}`);
   }
 
-  /** A call on a host; `onEvent` makes it a run (engine runs with events, on a host of its own when one is free). */
-  private call<T>(message: ToHost, stack: string | undefined, onEvent?: (e: EngineEvent) => void): Promise<T> {
+  /** A call on a host; a `run` (engine runs, with events) gets a host of its own when one is free. */
+  private call<T>(message: ToHost, stack: string | undefined, o: { run?: boolean; onEvent?: ((e: EngineEvent) => void) | undefined } = {}): Promise<T> {
     if (this.closing) return Promise.reject(new Error("the engine is shutting down"));
-    const run = onEvent !== undefined;
-    return this.pick(stack, run).send<T>({ ...message, id: this.nextId++ }, { stack, run, onEvent });
+    const run = o.run ?? false;
+    return this.pick(stack, run).send<T>({ ...message, id: this.nextId++ }, { stack, run, onEvent: o.onEvent });
   }
 
   /**

@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConcurrentUpdateError, LocalWorkspace, type EngineEvent as PulumiEngineEvent, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
 import {
+  describePending,
   StackBusyError,
   StepCancelledError,
   StepFailedError,
@@ -22,6 +23,7 @@ import {
   type RunOptions,
   type StackOutputs,
   type PendingDecision,
+  type PendingDecisionResult,
   type PendingOperation,
   type PendingResolution,
   type StackRunRequest,
@@ -31,7 +33,7 @@ import {
 } from "./stackRunner";
 import { countChanges, driftedKeys, engineDeath, isChange, mapEvent, mapOutputs, summarizeCliError } from "./engineEvents";
 import { KeyedMutex } from "./keyedMutex";
-import { adoptable, describePending, importRequest, isCreate, pendingIn } from "./pendingOperations";
+import { adoptable, importRequest, isCreate, pendingIn, refusedDecisions } from "./pendingOperations";
 import { killOrphanedPlugins } from "./orphans";
 import { attachSetting, ProviderPool, type ProviderLease } from "./providerPool";
 import { defaultBackendUrl } from "./fileBackend";
@@ -194,19 +196,14 @@ export class AutomationRunner implements StackRunner {
     });
   }
 
-  async decidePending(stackName: string, decisions: readonly PendingDecision[], opts?: RunOptions): Promise<PendingOperation[]> {
+  async decidePending(stackName: string, decisions: readonly PendingDecision[], opts?: RunOptions): Promise<PendingDecisionResult> {
     assertStackName(stackName);
     return this.mutex.run(stackName, async () => {
       const stack = await this.workspaces.existing(stackName);
-      if (stack === undefined) return [];
-      const deployment: unknown = (await stack.exportStack()).deployment;
-      const creates = pendingIn(deployment).filter(isCreate);
-      const decided = new Set(decisions.map((d) => d.urn));
-      const undecided = creates.filter((c) => !decided.has(c.urn));
-      const unknown = decisions.filter((d) => !creates.some((c) => c.urn === d.urn));
-      if (undecided.length > 0 || unknown.length > 0) {
-        throw new Error(`decisions must cover exactly the pending creates of stack ${stackName}${undecided.length > 0 ? `; undecided: ${undecided.map((c) => c.urn).join(", ")}` : ""}${unknown.length > 0 ? `; not pending: ${unknown.map((d) => d.urn).join(", ")}` : ""}`);
-      }
+      const deployment: unknown = stack === undefined ? undefined : (await stack.exportStack()).deployment;
+      const refused = refusedDecisions(pendingIn(deployment), decisions);
+      if (refused) return { refused };
+      if (stack === undefined) return { remaining: [] };
       const imports = decisions.flatMap((d) => (d.action === "import" ? [{ urn: d.urn, id: d.id }] : []));
       const request = imports.length > 0 ? importRequest(deployment, imports) : undefined;
       this.workspaces.forget(stackName);
@@ -215,8 +212,9 @@ export class AutomationRunner implements StackRunner {
         if (mapped) opts?.onEvent?.(mapped);
       };
       await stack.refresh({ clearPendingCreates: true, onEvent, color: "never" });
-      if (request) await stack.import({ ...request, protect: false, generateCode: false, onEvent, color: "never" } as Parameters<Stack["import"]>[0]);
-      return pendingIn((await stack.exportStack()).deployment);
+      // (`pulumi import` reports no engine events through the SDK.)
+      if (request) await stack.import({ ...request, protect: false, generateCode: false, color: "never" });
+      return { remaining: pendingIn((await stack.exportStack()).deployment) };
     });
   }
 

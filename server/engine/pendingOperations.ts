@@ -6,7 +6,7 @@
  * records an admin's "this create happened, its id is X".
  */
 import type { ImportResource } from "@pulumi/pulumi/automation";
-import type { PendingOperation } from "./stackRunner";
+import type { PendingDecision, PendingDecisionResult, PendingOperation } from "./stackRunner";
 import type { OwnPlugin } from "./stackWorkspaces";
 
 interface DeploymentOperation {
@@ -70,7 +70,14 @@ export function importRequest(deployment: unknown, imports: readonly { urn: stri
   return { resources, nameTable };
 }
 
-/** One line per operation, for messages: `creating aws:rds/instance:Instance db (urn)`. */
-export function describePending(ops: readonly PendingOperation[]): string {
-  return ops.map((o) => `${o.operation} ${o.type} ${o.urn.slice(o.urn.lastIndexOf("::") + 2)} (${o.urn})`).join("; ");
+/** Why `decisions` do not decide each pending create in `pending` exactly once; undefined when they do. */
+export function refusedDecisions(pending: readonly PendingOperation[], decisions: readonly PendingDecision[]): Extract<PendingDecisionResult, { refused: unknown }>["refused"] | undefined {
+  const creates = pending.filter(isCreate).map((c) => c.urn);
+  const urns = decisions.map((d) => d.urn);
+  const refused = {
+    undecided: creates.filter((c) => !urns.includes(c)),
+    notPending: urns.filter((u) => !creates.includes(u)),
+    twice: [...new Set(urns.filter((u, i) => urns.indexOf(u) !== i))],
+  };
+  return refused.undecided.length + refused.notPending.length + refused.twice.length > 0 ? refused : undefined;
 }

@@ -67,6 +67,11 @@ export interface PendingOperation {
   custom?: false | undefined;
 }
 
+/** Pending operations in a message: `creating aws:rds/instance:Instance db, updating …` (the URNs are in GET /stacks/{name}/pending-operations). */
+export function describePending(ops: readonly PendingOperation[]): string {
+  return ops.map((o) => `${o.operation} ${o.type} ${o.urn.slice(o.urn.lastIndexOf("::") + 2)}`).join(", ");
+}
+
 /** What `resolvePending` did: operations resolved against reality, and those only an admin can decide. */
 export interface PendingResolution {
   resolved: PendingOperation[];
@@ -75,6 +80,14 @@ export interface PendingResolution {
 
 /** An admin's decision on one pending create: the create happened (import it by id) or did not (clear it). */
 export type PendingDecision = { urn: string; action: "import"; id: string } | { urn: string; action: "clear" };
+
+/**
+ * What `decidePending` did: what is still pending, or, when the decisions do not cover each pending
+ * create of the stack exactly once, why it refused (nothing changed).
+ */
+export type PendingDecisionResult =
+  | { remaining: PendingOperation[] }
+  | { refused: { undecided: string[]; notPending: string[]; twice: string[] } };
 
 /** One step's subject: a stack and its config. The stack's program follows from its name and config. */
 export interface StackRunRequest {
@@ -112,11 +125,11 @@ export interface StackRunner {
    */
   resolvePending(req: StackRunRequest, opts?: RunOptions): Promise<PendingResolution>;
   /**
-   * Applies an admin's decisions, which must cover every pending create of the stack (Pulumi clears
-   * pending creates per stack): all are cleared, then those the admin says exist are imported by
-   * id. Returns what is still pending.
+   * Applies an admin's decisions, which must cover every pending create of the stack exactly once
+   * (Pulumi clears pending creates per stack): all are cleared, then those the admin says exist are
+   * imported by id.
    */
-  decidePending(stack: string, decisions: readonly PendingDecision[], opts?: RunOptions): Promise<PendingOperation[]>;
+  decidePending(stack: string, decisions: readonly PendingDecision[], opts?: RunOptions): Promise<PendingDecisionResult>;
   /** Names of the stacks that exist in the backend. */
   listStacks(): Promise<string[]>;
   /**

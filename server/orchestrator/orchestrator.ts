@@ -296,18 +296,17 @@ export class Orchestrator {
       if (this.stopping) throw new UnavailableError("the service is shutting down");
       const busy = this.dispatcher.operations().find((a) => a.op.stacks.includes(stack));
       if (busy) throw new ConflictError(`operation ${busy.op.id} (${busy.op.kind}) is active on stack ${stack}; decide once it has ended`, { operation: busy.op.id });
-      const creates = (await this.o.runner.pendingOperations(stack)).filter((p) => p.operation === "creating");
-      const undecided = creates.filter((c) => !decisions.some((d) => d.urn === c.urn));
-      const stray = decisions.filter((d) => !creates.some((c) => c.urn === d.urn));
-      if (undecided.length > 0 || stray.length > 0 || new Set(decisions.map((d) => d.urn)).size !== decisions.length) {
+      const summary = decisions.map((d) => (d.action === "import" ? `import ${d.urn} as id ${d.id}` : `clear ${d.urn}`)).join("; ") || "nothing to decide";
+      const result = await this.o.runner.decidePending(stack, decisions);
+      if ("refused" in result) {
+        const { undecided, notPending, twice } = result.refused;
         throw new InputError(`invalid body: decisions must decide each pending create of stack ${stack} once (Pulumi clears them per stack)`, [
-          ...undecided.map((c) => ({ path: "decisions", message: `no decision for pending create ${c.urn}` })),
-          ...stray.map((d) => ({ path: "decisions", message: `${d.urn} is not a pending create of stack ${stack}` })),
-          ...(undecided.length + stray.length === 0 ? [{ path: "decisions", message: "a URN is decided twice" }] : []),
+          ...undecided.map((urn) => ({ path: "decisions", message: `no decision for pending create ${urn}` })),
+          ...notPending.map((urn) => ({ path: "decisions", message: `${urn} is not a pending create of stack ${stack}` })),
+          ...twice.map((urn) => ({ path: "decisions", message: `${urn} is decided twice` })),
         ]);
       }
-      const summary = decisions.map((d) => (d.action === "import" ? `import ${d.urn} as id ${d.id}` : `clear ${d.urn}`)).join("; ") || "nothing to decide";
-      const remaining = await this.o.runner.decidePending(stack, decisions);
+      const { remaining } = result;
       await this.o.store.setPendingOperations(stack, remaining);
       const waiting = (await this.o.store.listOperations({ limit: 50, status: "needs_attention" })).filter((op) => op.stacks.includes(stack));
       for (const op of waiting) {

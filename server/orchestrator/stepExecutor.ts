@@ -6,7 +6,7 @@
  * The one call into the engine (the StackRunner port) is here, in `runEngine`: handlers reach the
  * engine only through `ActionContext.engine`.
  */
-import { StackBusyError, StepCancelledError, type EngineEvent, type PendingOperation, type RunOptions, type StackRunRequest, type StackRunner, type StepAction, type StepResult } from "../engine/stackRunner";
+import { describePending, StackBusyError, StepCancelledError, type EngineEvent, type PendingOperation, type RunOptions, type StackRunRequest, type StackRunner, type StepAction, type StepResult } from "../engine/stackRunner";
 import type { FleetDomain, FleetState } from "../domain";
 import { failpoint } from "../failpoints";
 import type { Logger } from "../logger";
@@ -125,7 +125,7 @@ export class StepExecutor {
     const { resolved, remaining } = await this.o.runner.resolvePending(this.engineRequest(step, state), opts);
     await this.o.store.setPendingOperations(step.stack, remaining);
     if (resolved.length > 0) {
-      opts.onEvent?.({ kind: "pending.resolved", message: `${step.stack}: resolved ${resolved.length} pending resource operation(s) against reality: ${describe(resolved)}`, severity: "info" });
+      opts.onEvent?.({ kind: "pending.resolved", message: `${step.stack}: resolved ${resolved.length} pending resource operation(s) against reality: ${describePending(resolved)}`, severity: "info" });
     }
     return remaining;
   }
@@ -134,7 +134,7 @@ export class StepExecutor {
   private async needsAttention(op: OperationRecord, step: StepRecord, startedAt: Date, undecided: PendingOperation[]): Promise<void> {
     const finishedAt = new Date();
     const message =
-      `stack ${step.stack} holds ${undecided.length} resource operation(s) a killed engine run left pending, which only an admin can decide: ${describe(undecided)}. ` +
+      `stack ${step.stack} holds ${undecided.length} resource operation(s) a killed engine run left pending, which only an admin can decide: ${describePending(undecided)}. ` +
       `GET /stacks/${step.stack}/pending-operations lists them; POST /stacks/${step.stack}/pending-operations decides each (import it by id if it exists, clear it if not), then POST /operations/${op.id}/retry`;
     const error = { code: "pending_operations", message };
     await this.o.store.transitionStep(op.id, step.id, ["running"], "needs_attention", { finishedAt: finishedAt.toISOString(), durationMs: finishedAt.getTime() - startedAt.getTime(), error });
@@ -172,7 +172,3 @@ export class StepExecutor {
 
 /** Steps that run the engine on their stack, so must not run past a killed run's pending operations. */
 const PENDING_AWARE: readonly PlannedAction[] = ["up", "destroy", "refresh", "promote"];
-
-function describe(ops: readonly PendingOperation[]): string {
-  return ops.map((o) => `${o.operation} ${o.type} ${o.urn.slice(o.urn.lastIndexOf("::") + 2)}`).join(", ");
-}

@@ -9,6 +9,7 @@ import {
   StepFailedError,
   type EngineEvent,
   type PendingDecision,
+  type PendingDecisionResult,
   type PendingOperation,
   type PendingResolution,
   type RunOptions,
@@ -18,7 +19,7 @@ import {
   type StepAction,
   type StepResult,
 } from "../../server/engine/stackRunner";
-import { adoptable, isCreate } from "../../server/engine/pendingOperations";
+import { adoptable, isCreate, refusedDecisions } from "../../server/engine/pendingOperations";
 import { ownPlugins } from "../../stacks/plugins";
 
 export interface RunnerCall {
@@ -191,13 +192,11 @@ export class FakeRunner implements StackRunner {
     return Promise.resolve({ resolved: before.filter((o) => !remaining.includes(o)), remaining });
   }
 
-  decidePending(stack: string, decisions: readonly PendingDecision[]): Promise<PendingOperation[]> {
+  decidePending(stack: string, decisions: readonly PendingDecision[]): Promise<PendingDecisionResult> {
     this.pendingCalls.push({ stack, kind: "decide", decisions: [...decisions] });
-    const creates = (this.pending.get(stack) ?? []).filter(isCreate);
-    if (creates.some((c) => !decisions.some((d) => d.urn === c.urn)) || decisions.some((d) => !creates.some((c) => c.urn === d.urn))) {
-      return Promise.reject(new Error(`decisions must cover exactly the pending creates of stack ${stack}`));
-    }
+    const refused = refusedDecisions(this.pending.get(stack) ?? [], decisions);
+    if (refused) return Promise.resolve({ refused });
     this.pending.set(stack, []);
-    return Promise.resolve([]);
+    return Promise.resolve({ remaining: [] });
   }
 }

@@ -122,10 +122,12 @@ describe("pending operations with the real engine", () => {
     expect(res).toEqual({ resolved: [], remaining: [local, cloud] });
     expect(await runner.pendingOperations("cloud")).toEqual([local, cloud]);
 
-    await expect(runner.decidePending("cloud", [{ urn: cloud.urn, action: "clear" }])).rejects.toThrow(`undecided: ${localUrn}`);
+    expect(await runner.decidePending("cloud", [{ urn: cloud.urn, action: "clear" }, { urn: cloud.urn, action: "clear" }, { urn: "urn:pulumi:cloud::aragora::x:y:Z::none", action: "clear" }])).toEqual({
+      refused: { undecided: [localUrn], notPending: ["urn:pulumi:cloud::aragora::x:y:Z::none"], twice: [cloud.urn] },
+    });
     expect(await runner.pendingOperations("cloud")).toEqual([local, cloud]);
     const left = await runner.decidePending("cloud", [{ urn: cloud.urn, action: "clear" }, { urn: localUrn, action: "clear" }]);
-    expect(left).toEqual([]);
+    expect(left).toEqual({ remaining: [] });
     expect(await runner.pendingOperations("cloud")).toEqual([]);
     // The local create that was cleared runs again with the next up (and adopts its directory).
     expect((await runner.up(req("cloud"))).summary).toEqual({ create: 1, same: 2 });

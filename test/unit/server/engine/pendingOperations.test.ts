@@ -1,5 +1,6 @@
 /** Reading pending operations from an exported deployment, and the import an admin's "it exists, id X" becomes. */
-import { adoptable, describePending, importRequest, pendingIn } from "../../../../server/engine/pendingOperations";
+import { adoptable, importRequest, pendingIn, refusedDecisions } from "../../../../server/engine/pendingOperations";
+import { describePending } from "../../../../server/engine/stackRunner";
 
 const stackUrn = "urn:pulumi:us-east-1::aragora::pulumi:pulumi:Stack::aragora-us-east-1";
 const awsProvider = "urn:pulumi:us-east-1::aragora::pulumi:providers:aws::default_7_48_0";
@@ -46,7 +47,17 @@ describe("pending operations in a deployment", () => {
     expect(() => importRequest(deployment, [{ urn: "urn:pulumi:us-east-1::aragora::aws:s3/bucket:Bucket::nope", id: "x" }])).toThrow("is not a pending create of this stack");
   });
 
-  test("when pending operations are described, then each reads as operation, type, name and urn", () => {
-    expect(describePending(pendingIn(deployment).slice(0, 1))).toBe("creating aws:rds/instance:Instance db (urn:pulumi:us-east-1::aragora::aws:rds/instance:Instance::db)");
+  test("when pending operations are described, then each reads as operation, type and name", () => {
+    expect(describePending(pendingIn(deployment).slice(0, 2))).toBe("creating aws:rds/instance:Instance db, updating aragora-local:index:Dir d");
+  });
+
+  test("when an admin's decisions are checked, then each pending create must be decided exactly once, and only those", () => {
+    const ops = pendingIn(deployment);
+    const [db, , redis] = ops.map((o) => o.urn) as [string, string, string];
+    expect(refusedDecisions(ops, [{ urn: db, action: "import", id: "db-1" }, { urn: redis, action: "clear" }])).toBeUndefined();
+    expect(refusedDecisions(ops, [{ urn: db, action: "clear" }, { urn: db, action: "clear" }, { urn: ops[1]!.urn, action: "clear" }])).toEqual({
+      undecided: [redis], notPending: [ops[1]!.urn], twice: [db],
+    });
+    expect(refusedDecisions([], [])).toBeUndefined();
   });
 });

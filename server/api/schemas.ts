@@ -50,7 +50,7 @@ export const pendingDecisionsBody = z
   .meta({ id: "PendingDecisions", description: "One decision per pending create of the stack: import (the create happened: its provider id) or clear (it did not)" });
 
 export const pendingOperation = z
-  .strictObject({ urn: z.string(), type: z.string(), operation: z.string(), id: z.string().optional() })
+  .strictObject({ urn: z.string(), type: z.string(), operation: z.string(), id: z.string().optional(), custom: z.literal(false).optional().describe("false for a component resource") })
   .meta({ id: "PendingOperation", description: "A resource operation a killed engine run started and never recorded as finished" });
 export const pendingView = z
   .strictObject({

@@ -91,17 +91,13 @@ export async function streamEvents(
     // Finished, but its final event may still be on its way: give the bus a moment, then re-read.
     const status = current.status;
     graceTimer = setTimeout(() => {
+      // A store that cannot be read now closes the stream without `end`, as above.
       Promise.resolve()
         .then(() => deps.store.listEvents(op.id, lastId, 500))
-        .then(
-          (rest) => {
-            rest.forEach(send);
-            end(status);
-          },
-          () => {
-            close();
-          },
-        )
+        .then((rest) => {
+          rest.forEach(send);
+          end(status);
+        })
         .catch(() => {
           close();
         });

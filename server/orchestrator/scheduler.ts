@@ -15,7 +15,8 @@
  *   operation, get the free slots first;
  * - an operation with a failed, cancelled, interrupted or needs_attention step, or with a cancel
  *   requested, starts nothing more; once none of its steps runs it is over (`needs_attention` when
- *   a step is, else `failed` or `cancelled`) and its pending steps are never run. An operation whose steps are all done is over too (`succeeded`).
+ *   a step is, else `failed` or `cancelled`) and its pending steps are never run. An operation
+ *   whose steps are all done is over too (`succeeded`).
  */
 import { STEP_DONE, type StepStatus } from "../../domain/model";
 

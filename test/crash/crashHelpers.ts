@@ -149,6 +149,26 @@ export function recordedIn(stateDir: string, stacks: readonly string[]): Recorde
 }
 
 /**
+ * Each local process resource of the stacks by URN: its recorded pid, `running` and port, and what
+ * runs under that pid now (argv, or "gone").
+ */
+export function processRecords(stateDir: string, stacks: readonly string[]): Map<string, { pid: unknown; running: unknown; port: unknown; now: string }> {
+  const out = new Map<string, { pid: unknown; running: unknown; port: unknown; now: string }>();
+  for (const stack of stacks) {
+    for (const res of exportStack(stateDir, stack).resources) {
+      const o = res.outputs ?? {};
+      if (!res.type.startsWith("aragora-local:") || !("pid" in o)) continue;
+      let now = "gone";
+      try {
+        now = fs.readFileSync(`/proc/${String(o["pid"])}/cmdline`, "utf8").split("\0").join(" ").trim();
+      } catch { /* gone */ }
+      out.set(res.urn, { pid: o["pid"], running: o["running"], port: o["port"], now });
+    }
+  }
+  return out;
+}
+
+/**
  * Daemons of the local target under `root`: live processes whose command line names it or whose
  * working directory is in it (Redis rewrites its command line), without their own children
  * (postgres backends, …).

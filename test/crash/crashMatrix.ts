@@ -32,7 +32,7 @@ import { readSse } from "../support/sse";
 import { spawnService, exitOf } from "../support/serviceProcess";
 import { TOKENS } from "../support/http";
 import { portOpen } from "../support/ports";
-import { CrashService, daemonsUnder, exportStack, killEngine, listeningPorts, recordedIn, resourcesDone, settled, watchUntil } from "./crashHelpers";
+import { CrashService, daemonsUnder, exportStack, killEngine, listeningPorts, processRecords, recordedIn, resourcesDone, settled, watchUntil } from "./crashHelpers";
 
 const PHASES = ["accepted", "selecting", "first-resource", "half", "engine-finished", "global"] as const;
 export const VICTIMS = ["service", "engine"] as const;
@@ -177,7 +177,7 @@ function round(phase: Phase, victim: Victim, cells: Cell[]): void {
       const gaps = ids.slice(1).filter((v, i) => v !== ids[i]! + 1);
       expect({ op: op.name, gaps }).toEqual({ op: op.name, gaps: [] });
 
-      await checkReality(svc, env, localRoot, cell);
+      await checkReality(svc, env, localRoot);
       if (op.name === "rollout") {
         const glbPort = Number(env.env["ARAGORA_GLB_PORT"]);
         writer = new Writer(glbPort, "WEU");
@@ -208,6 +208,12 @@ async function secondServiceRefused(env: TestEnv, first: CrashService): Promise<
   expect((await fetch(`${first.base}/health`)).status).toBe(200);
 }
 
+/** Every stack of the fleet: its regions and `global`. */
+async function stacksOf(svc: CrashService): Promise<string[]> {
+  const regions = (await svc.api("GET", "/regions", { token: "viewer" })).body.regions as { name: string }[];
+  return [...regions.map((r) => r.name), "global"];
+}
+
 /** The resources a `POST /fleet/refresh` found drifted, with the drifted keys. */
 async function refreshDrift(svc: CrashService): Promise<{ urn: string; keys?: string[] }[]> {
   const refresh = await svc.api("POST", "/fleet/refresh", { token: "operator" });
@@ -217,26 +223,16 @@ async function refreshDrift(svc: CrashService): Promise<{ urn: string; keys?: st
   return (done.steps as { changes?: { urn: string; keys?: string[] }[] }[]).flatMap((s) => s.changes ?? []);
 }
 
-/**
- * A refresh finds no drift; processes, ports, dirs and slots on the machine are what the state
- * records. One kind of drift is reported instead of failing the cell at once: a daemon of the local
- * target found stopped or restarted (only its `pid`/`running` drifted). It is seen rarely, in a
- * replica region after a kill of the rollout's first step, and not explained yet: it is written in
- * the cell's outcome (the refresh has recorded it, so the state says what runs), and everything
- * below must still hold: no orphan, no duplicate, ports, dirs and slots as recorded. Any other
- * drift fails the cell.
- */
-async function checkReality(svc: CrashService, env: TestEnv, localRoot: string, cell: Cell): Promise<void> {
+/** A refresh finds no drift; processes, ports, dirs and slots on the machine are what the state records. */
+async function checkReality(svc: CrashService, env: TestEnv, localRoot: string): Promise<void> {
+  // What the state says of each process before the refresh (and what runs under that pid now), to
+  // say what happened when the refresh finds drift.
+  const before = processRecords(env.stateDir, await stacksOf(svc));
   const drift = await refreshDrift(svc);
-  const liveness = (d: { keys?: string[] }): boolean => (d.keys ?? []).length > 0 && (d.keys ?? []).every((k) => k === "pid" || k === "running");
-  expect(drift.filter((d) => !liveness(d))).toEqual([]);
-  if (drift.length > 0) {
-    cell.outcome += `; DRIFT after recovery, daemon stopped or restarted: ${drift.map((d) => d.urn.slice(d.urn.lastIndexOf("::") + 2)).join(", ")}`;
-    console.warn(`crash matrix: ${cell.op} ${cell.phase} ${cell.victim}: ${JSON.stringify(drift)}`);
-  }
+  expect(drift.map((d) => ({ ...d, recordedBefore: before.get(d.urn) }))).toEqual([]);
 
   const regions = (await svc.api("GET", "/regions", { token: "viewer" })).body.regions as { name: string; spec: { primary?: boolean } }[];
-  const stacks = [...regions.map((r) => r.name), "global"];
+  const stacks = await stacksOf(svc);
   const recorded = recordedIn(env.stateDir, stacks);
   const daemons = daemonsUnder(localRoot);
   const running = daemons.map((p) => p.pid).sort((a, b) => a - b);

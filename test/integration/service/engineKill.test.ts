@@ -17,7 +17,7 @@ import { alive, descendants } from "../../support/processTree";
 import { secretStrings } from "../../support/secrets";
 import { PASSPHRASE } from "../../support/serviceDriver";
 import { exitOf, spawnService, waitHealthy, type ServiceChild } from "../../support/serviceProcess";
-import { readSse } from "../../support/sse";
+import { followSse, readSse } from "../../support/sse";
 
 jest.setTimeout(900_000);
 
@@ -36,18 +36,21 @@ function providerServersOf(hostPid: number): { pid: number; ppid: number; argv: 
 const isPulumiUp = (argv: string[]): boolean => (argv[0] ?? "").split("/").pop() === "pulumi" && argv.includes("up");
 
 /**
- * The `pulumi up` CLI among the service's descendants, once the operation's first step runs and
- * its engine has reported `resources` resources: the update is under way.
+ * The `pulumi up` CLI of the region's step among the service's descendants, once that step runs
+ * and its engine has reported `resources` resources: the update is under way. (Matched by its
+ * `--stack` argument: another step of the operation, `global`, runs a `pulumi up` too.)
  */
-function upUnderway(servicePid: number, opId: string, resources: number): Promise<{ pid: number; ppid: number; argv: string[] }> {
-  return until(async () => {
-    const op = (await api("GET", `/operations/${opId}`, { token: "viewer" })).body;
-    if (!["queued", "running"].includes(op.status)) throw new Error(`the operation ended before the kill: ${JSON.stringify(op)}\n${svc?.output().slice(-3000) ?? ""}`);
-    if (op.steps?.[0]?.status !== "running") return undefined;
-    const events = (await readSse(`${base}/operations/${opId}/events`, { token: TOKENS.viewer, forMs: 500 })).events;
-    if (events.filter((e) => e.event === "resourcePre").length < resources) return undefined;
-    return descendants(servicePid).find((p) => isPulumiUp(p.argv));
-  }, 300_000, "the up to be under way with a pulumi up process", 200);
+async function upUnderway(servicePid: number, opId: string, resources: number): Promise<{ pid: number; ppid: number; argv: string[] }> {
+  const stepId = `up:${REGION}`;
+  let cli: { pid: number; ppid: number; argv: string[] } | undefined;
+  // Followed live, so the kill lands while the step runs (a poll could come after it ended).
+  const seen = await followSse(`${base}/operations/${opId}/events`, { token: TOKENS.viewer }, (events) => {
+    if (events.filter((e) => e.event === "resourcePre" && e.data?.stepId === stepId).length < resources) return false;
+    cli = descendants(servicePid).find((p) => isPulumiUp(p.argv) && p.argv.includes(REGION));
+    return cli !== undefined;
+  });
+  if (!seen.reached || !cli) throw new Error(`the operation ended before the kill: ${JSON.stringify(seen.events.map((e) => e.event))}\n${svc?.output().slice(-3000) ?? ""}`);
+  return cli;
 }
 
 beforeAll(async () => {
@@ -181,6 +184,7 @@ describe("engine process killed mid-up", () => {
     const op = await waitForOperation(api, id, 120_000);
     figures["hostKillToFailedMs"] = Date.now() - killedAt;
     expect(op.status).toBe("failed");
+    expect(op.steps.map((x: any) => [x.id, x.status])).toEqual([[`up:${REGION}`, "failed"], ["up:global", "cancelled"]]);
     const step = op.steps.find((x: any) => x.id === `up:${REGION}`);
     figures["hostKillMessage"] = step.error.message;
     expect(step.error.message).toBe(`up of stack ${REGION} failed: the engine host process running it exited (SIGKILL) before it finished; its engine was stopped and its stack lock removed; the resource operations it left pending are resolved before the stack runs again`);

@@ -3,6 +3,7 @@
  * stacks, programs, steps and events; only the implementation (automationRunner.ts) knows the
  * Automation API, and it turns SDK errors into the domain errors below.
  */
+import type { PendingOperationRecord } from "../../domain/model";
 
 export const STEP_ACTIONS = ["up", "preview", "refresh", "destroy"] as const;
 export type StepAction = (typeof STEP_ACTIONS)[number];
@@ -55,17 +56,9 @@ export interface RunOptions {
 
 /**
  * A resource operation a killed engine run started and never recorded as finished, as Pulumi keeps
- * it in the stack's checkpoint (`creating`, `updating`, `deleting`, ...).
+ * it in the stack's checkpoint: the domain's record of it (the store keeps the same shape).
  */
-export interface PendingOperation {
-  urn: string;
-  type: string;
-  operation: string;
-  /** The resource's provider id, when known (never for a create). */
-  id?: string | undefined;
-  /** False for a component resource (no provider behind it). */
-  custom?: false | undefined;
-}
+export type PendingOperation = PendingOperationRecord;
 
 /** Pending operations in a message: `creating aws:rds/instance:Instance db, updating …` (the URNs are in GET /stacks/{name}/pending-operations). */
 export function describePending(ops: readonly PendingOperation[]): string {
